@@ -134,7 +134,7 @@ def problems_from_pydantic(exc: Any, where: str | None = None, prefix: str = "")
         expected = (err.get("ctx") or {}).get("expected")
         vi = _PYDANTIC_VI.get(kind, "Giá trị không hợp lệ")
         if expected:
-            vi = f"{vi}: {expected}"
+            vi = f"{vi}: {str(expected).replace(' or ', ' hoặc ')}"
         if kind not in ("missing",) and "input" in err and not isinstance(err["input"], dict | list):
             shown = repr(err["input"])
             shown = shown if len(shown) <= 60 else shown[:57] + "..."

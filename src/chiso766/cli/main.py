@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from chiso766.cli import render
-from chiso766.errors import Chiso766Error, InputError
+from chiso766.errors import Chiso766Error, InputError, MethodologyError
 from chiso766.methodology import DEFAULT_VERSION, load_methodology
 from chiso766.reference import example_counters_path
 from chiso766.scoring import parse_counters_json, score_unit
@@ -151,6 +151,10 @@ def run() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app(standalone_mode=False)
+    except MethodologyError as exc:  # every problem of a methodology file, one per line
+        sys.stderr.write(f"Lỗi / Error: {exc.message_vi} / {exc.message_en}\n")
+        sys.stderr.write("".join(f"  - {p.line()}\n" for p in exc.problems))
+        raise SystemExit(2) from None
     except Chiso766Error as exc:
         sys.stderr.write(f"Lỗi / Error: {exc.line()}\n")
         raise SystemExit(2) from None

@@ -188,7 +188,12 @@ def validate_methodology(raw: dict[str, Any], source: str = "<methodology>") -> 
             )
         )
 
-    problems.extend(_semantic_problems(groups, indicators, header.get("national_average"), source))
+    incomplete = {
+        str(item.get("group"))
+        for item in indicator_items
+        if isinstance(item, dict) and item.get("code") not in indicators and item.get("group")
+    }
+    problems.extend(_semantic_problems(groups, indicators, header.get("national_average"), source, incomplete))
     if problems:
         raise MethodologyError(
             code="invalid_methodology",
@@ -255,7 +260,9 @@ def _semantic_problems(
     indicators: dict[str, Indicator],
     national: NationalAverage | None,
     source: str,
+    incomplete_groups: set[str],
 ) -> list[Problem]:
+    """Cross-field checks; group sums are skipped for groups with an indicator that already failed."""
     problems: list[Problem] = []
 
     def add(where: str, field: str | None, vi: str, en: str) -> None:
@@ -280,8 +287,8 @@ def _semantic_problems(
             add(
                 where,
                 "scoring.threshold",
-                f"Ngưỡng phải nằm trong (0, 1], nhận được {threshold}",
-                f"Threshold must be in (0, 1], got {threshold}",
+                f"Ngưỡng phải nằm trong (0, 1], nhận được {_fmt(threshold) if threshold is not None else '—'}",
+                f"Threshold must be in (0, 1], got {_fmt(threshold) if threshold is not None else 'none'}",
             )
         if fn is not ScoringFunction.TARGET and threshold is not None:
             add(
@@ -337,6 +344,8 @@ def _semantic_problems(
                 f"Unknown rate multiplier indicator '{ind.rate_multiplier}'",
             )
     for code, group in groups.items():
+        if code in incomplete_groups:
+            continue
         members = [i for i in indicators.values() if i.group == code]
         points = sum((i.max_points for i in members), Fraction(0))
         if members and points != group.max_points:
