@@ -1,0 +1,193 @@
+"""From stored records to scores, ranks and the national average for chosen periods.
+
+Steps (DESIGN data flow): structure tables → facts (SQL) → counters (SQL, pooled over subtrees) → scores
+(the scoring core, per unit) → ranks within cohorts and the national average. Scores are computed exactly
+in Python from the counters (a few thousand units per period), never from floats in SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from chiso766.domain.periods import Period
+from chiso766.engine.counters import FactsOptions, build_counters, build_facts
+from chiso766.engine.structure import load_calendar_table, load_period_structure, rebuild_unit_closure
+from chiso766.errors import InputError
+from chiso766.methodology.model import Methodology
+from chiso766.scoring import IndicatorCounts, UnitCounters, UnitScore, competition_ranks, score_unit
+from chiso766.scoring.national import NationalScore, national_average
+from chiso766.store.db import Store
+
+log = logging.getLogger(__name__)
+
+COHORTS = ("province", "provincial_department", "district", "commune")
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    code: str
+    name: str | None
+    level: str  # the scoring level: a root unit is scored as a province (D-gen-6)
+    parent_code: str | None
+    is_root: bool
+
+
+@dataclass(frozen=True)
+class PeriodScores:
+    """Every unit's score for one period, with ranks per cohort and the national average of the roots."""
+
+    period: Period
+    provisional: bool
+    scores: Mapping[str, UnitScore]
+    units: Mapping[str, UnitInfo]
+    national: NationalScore | None
+    ranks: Mapping[str, int | None] = field(default_factory=dict)
+    cohort_sizes: Mapping[str, int] = field(default_factory=dict)
+
+
+class Engine:
+    """Computes a store's indicators under one methodology (one writer connection; not thread-safe)."""
+
+    def __init__(self, store: Store, methodology: Methodology, options: FactsOptions | None = None) -> None:
+        self.store = store
+        self.methodology = methodology
+        self.options = options or FactsOptions()
+        self.con: duckdb.DuckDBPyConnection = store.connection
+
+    # --- preparation -------------------------------------------------------------------------------------
+    def prepare(self, periods: Sequence[Period], as_of: datetime | None = None, procedure: str | None = None) -> None:
+        """Build structure, facts and counters for ``periods`` judged at ``as_of`` (default: closed)."""
+        if not periods:
+            raise InputError.single("no_period", "Chưa chọn kỳ", "No period selected", field="period")
+        self._ensure_structure()
+        load_period_structure(self.con, periods, as_of)
+        build_facts(self.con, self.options)
+        build_counters(self.con, self.methodology, procedure)
+        self._prepared = {p.id for p in periods}
+
+    def _ensure_structure(self) -> None:
+        has_calendar = self.con.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'calendar'"
+        ).fetchone()
+        if not has_calendar or has_calendar[0] == 0:
+            load_calendar_table(self.con)
+        closure = self.con.execute("SELECT COUNT(*) FROM unit_closure").fetchone()
+        units = self.con.execute("SELECT COUNT(*) FROM units").fetchone()
+        if closure is not None and units is not None and (closure[0] == 0) != (units[0] == 0):
+            rebuild_unit_closure(self.con)
+
+    # --- reading -----------------------------------------------------------------------------------------
+    def units(self) -> dict[str, UnitInfo]:
+        rows = self.con.execute(
+            """
+            SELECT u.unit_code, u.name, u.level, u.parent_code,
+                   (u.parent_code IS NULL OR u.parent_code NOT IN (SELECT unit_code FROM units)) AS is_root
+            FROM units u
+            """
+        ).fetchall()
+        return {
+            code: UnitInfo(code, name, "province" if is_root else level, parent, bool(is_root))
+            for code, name, level, parent, is_root in rows
+        }
+
+    def unit_counters(self, period_id: str, unit: UnitInfo) -> UnitCounters:
+        rows = self.con.execute(
+            "SELECT indicator_code, numerator, denominator FROM counters WHERE period_id = ? AND unit_code = ?",
+            [period_id, unit.code],
+        ).fetchall()
+        counts = {code: IndicatorCounts(int(n), int(d)) for code, n, d in rows}
+        return UnitCounters(level=unit.level, indicators=counts, period_type=None)
+
+    def period_scores(self, period: Period, as_of: datetime | None = None) -> PeriodScores:
+        """Scores of every unit for a prepared period, ranked within cohorts (ties share a rank)."""
+        units = self.units()
+        by_unit: dict[str, dict[str, IndicatorCounts]] = {code: {} for code in units}
+        for unit_code, code, n, d in self.con.execute(
+            "SELECT unit_code, indicator_code, numerator, denominator FROM counters WHERE period_id = ?",
+            [period.id],
+        ).fetchall():
+            by_unit.setdefault(unit_code, {})[code] = IndicatorCounts(int(n), int(d))
+        scores = {
+            code: score_unit(
+                self.methodology,
+                UnitCounters(level=units[code].level, indicators=counts, period_type=period.type.value),
+            )
+            for code, counts in by_unit.items()
+            if code in units
+        }
+        ranks: dict[str, int | None] = {}
+        sizes: dict[str, int] = {}
+        for cohort in COHORTS:
+            members = {c: s.total for c, s in scores.items() if units[c].level == cohort}
+            ranks.update(competition_ranks(members))
+            sizes.update(dict.fromkeys(members, len(members)))
+        roots = [s for c, s in scores.items() if units[c].is_root]
+        national = (
+            national_average(self.methodology, [{g: r.score for g, r in s.groups.items()} for s in roots])
+            if roots
+            else None
+        )
+        provisional = as_of is not None and period.is_provisional(as_of)
+        return PeriodScores(period, provisional, scores, units, national, ranks, sizes)
+
+
+def rank_within(
+    result: PeriodScores, cohort: str, within: str | None, descendants: Iterable[str] | None
+) -> list[tuple[int | None, str, UnitScore]]:
+    """Ranking rows (rank, unit, score) of one cohort, optionally restricted to a subtree (ranks recomputed)."""
+    allowed = set(descendants) if descendants is not None else None
+    members = {
+        code: s.total
+        for code, s in result.scores.items()
+        if result.units[code].level == cohort and (allowed is None or code in allowed)
+    }
+    ranks = competition_ranks(members)
+    rows = [(ranks[c], c, result.scores[c]) for c in members]
+    return sorted(rows, key=lambda r: (r[0] if r[0] is not None else 10**9, r[1]))
+
+
+def compute_json(result: PeriodScores, unit_code: str, previous: PeriodScores | None = None) -> dict[str, Any]:
+    """DESIGN contract 2 output for one unit: contract 1 plus unit, period, provisional, rank, cohort_size."""
+    if unit_code not in result.scores:
+        raise InputError.single(
+            "unknown_unit",
+            f"Không có đơn vị '{unit_code}' trong dữ liệu",
+            f"No unit '{unit_code}' in the data",
+            field="unit",
+        )
+    score = result.scores[unit_code]
+    unit = result.units[unit_code]
+    doc = score.to_json()
+    doc.update(
+        {
+            "unit": unit_code,
+            "unit_name": unit.name,
+            "period": result.period.id,
+            "period_label": result.period.label_vi,
+            "provisional": result.provisional,
+            "rank": result.ranks.get(unit_code),
+            "cohort_size": result.cohort_sizes.get(unit_code, 0),
+        }
+    )
+    if result.national is not None:
+        doc["national_average"] = float(result.national.total)
+    if previous is not None and unit_code in previous.scores:
+        before = previous.scores[unit_code]
+        doc["previous"] = {
+            "period": previous.period.id,
+            "total": float(before.total),
+            "rank": previous.ranks.get(unit_code),
+            "change": float(score.total - before.total),
+        }
+    return doc
+
+
+def decimal_or_none(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)

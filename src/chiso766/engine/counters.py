@@ -1,0 +1,160 @@
+"""Counters: numerator and denominator of every indicator for every unit × period, pooled over subtrees.
+
+A parent's counts are the counts of the union of its own and all its descendants' records ("ratio of sums,
+never average of ratios"; METHODOLOGY §2 General rules): dossier and PAKN indicators SUM over
+``unit_closure``; catalogue indicators count DISTINCT procedures / services over it. Indicators whose
+methodology rule is ``children: inherit`` (1.1–1.3) are copied from the unit's root (the province).
+
+Everything here is SQL over the facts tables (``dossier_facts``, ``petition_facts``, ``catalogue_facts``)
+and the structure tables; the result is the long table
+``counters(period_id, unit_code, indicator_code, numerator, denominator)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from chiso766.engine.dialect import DUCKDB, Dialect
+from chiso766.engine.facts_catalogue import catalogue_counts_sql, catalogue_facts_sql
+from chiso766.engine.facts_dossiers import dossier_facts_sql
+from chiso766.engine.facts_petitions import petition_facts_sql
+from chiso766.methodology.model import ChildRule, Methodology, ProcedureFilter
+
+# Dossier indicators: (code, numerator condition, denominator condition) over dossier_facts (METHODOLOGY §2).
+DOSSIER_INDICATORS: tuple[tuple[str, str, str], ...] = (
+    ("DOSSIER_SYNC", "in_recv", "in_recv"),  # D-1.4-1: every record is a synced dossier
+    ("PROGRESS_ON_TIME", "in_proc AND on_time", "in_proc"),
+    ("ONLINE_DOSSIERS", "in_proc AND channel_counted AND {online}", "in_proc AND channel_counted"),  # D-3.3-1
+    ("PAYMENT_DOSSIERS_ONLINE", "in_proc AND fee_bearing AND paid_online", "in_proc AND fee_bearing"),  # D-3.6-*
+    ("ORIGINAL_RESULT_AVAILABLE", "in_proc AND e_result", "in_proc"),  # D-4.1-1
+    ("SO_HOA_GIAY_TO_GIAI_QUYET", "in_proc AND digitised", "in_proc"),
+    ("REUSED_DIGITIZED_DATA", "in_proc AND reused", "in_proc"),
+    ("SYNCED_WITH_DVCQG_PERSONAL_STORAGE", "in_proc AND store_linked", "in_proc"),
+    ("CITIZEN_DATA_CONNECTED_DOSSIER", "in_proc AND population_data", "in_proc"),
+    ("DOSSIER_RECEIVING_SATISFACTION", "in_proc AND satisfied", "in_proc"),  # D-5.4-1
+)
+PETITION_INDICATORS: tuple[tuple[str, str, str], ...] = (
+    ("PETITION_PROCESSING_ON_TIME", "on_time", "TRUE"),  # D-5.2-1
+    ("PETITION_HANDLING_SATISFACTION", "satisfied", "TRUE"),  # D-5.3-1
+)
+# The design variant's 3.3 condition (i), declared in its methodology file as a counting condition.
+E_RESULT_CONDITION = "online_dossier_needs_electronic_result"
+
+
+@dataclass(frozen=True)
+class FactsOptions:
+    """Knobs of the facts step (D-4.5b-1: the population-database code set is configurable)."""
+
+    population_db_codes: Sequence[str] = ("1",)
+    dialect: Dialect = DUCKDB
+
+
+def build_facts(con: duckdb.DuckDBPyConnection, options: FactsOptions = FactsOptions()) -> None:
+    """Materialise the three facts tables for the periods currently in ``period_structure``."""
+    d = options.dialect
+    codes = tuple(options.population_db_codes)
+    for table, sql in (
+        ("dossier_facts", dossier_facts_sql(d, population_db_codes=codes)),
+        ("petition_facts", petition_facts_sql(d)),
+        ("catalogue_facts", catalogue_facts_sql(d, population_db_codes=codes)),
+    ):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"CREATE TABLE {table} AS {sql}")
+
+
+def counters_sql(methodology: Methodology, procedure_code: str | None = None) -> str:
+    """SQL of the long counters table for every unit × period.
+
+    With ``procedure_code`` (one TTHC selected), each indicator follows its methodology ``procedure_filter``:
+    ``filtered`` counts only that TTHC's records, ``unfiltered`` ignores the filter, ``null`` gives 0/0 and
+    ``omitted`` drops the indicator (METHODOLOGY §2 General rules, "Filtering by one TTHC"). The catalogue
+    facts must already be filtered by :func:`filter_catalogue_facts`.
+    """
+    ind = {i.code: i for i in methodology.indicators}
+    online = "online"
+    if E_RESULT_CONDITION in {c.id for i in methodology.indicators for c in i.counting_conditions}:
+        online = "online_with_e_result"
+
+    def mode(code: str) -> ProcedureFilter:
+        return ProcedureFilter.UNFILTERED if procedure_code is None else ind[code].procedure_filter
+
+    def scope(code: str) -> str:
+        return "f.procedure_code = $procedure" if mode(code) is ProcedureFilter.FILTERED else "TRUE"
+
+    parts: list[str] = []
+    for table, unit_column, where, specs in (
+        ("dossier_facts", "unit_code", "TRUE", DOSSIER_INDICATORS),
+        ("petition_facts", "holder_unit", "f.in_tree", PETITION_INDICATORS),
+    ):
+        for code, num, den in specs:
+            if code not in ind or mode(code) is ProcedureFilter.OMITTED:
+                continue
+            parts.append(
+                f"SELECT f.period_id, c.ancestor AS unit_code, '{code}' AS indicator_code, "
+                f"SUM(CASE WHEN ({num.format(online=online)}) AND {scope(code)} THEN 1 ELSE 0 END) AS numerator, "
+                f"SUM(CASE WHEN ({den}) AND {scope(code)} THEN 1 ELSE 0 END) AS denominator "
+                f"FROM {table} f JOIN unit_closure c ON c.descendant = f.{unit_column} "
+                f"WHERE {where} GROUP BY f.period_id, c.ancestor"
+            )
+    catalogue_codes = ", ".join(f"'{c}'" for c in ind)
+    parts.append(
+        "SELECT period_id, unit_code, indicator_code, numerator, denominator "
+        f"FROM ({catalogue_counts_sql()}) cat WHERE indicator_code IN ({catalogue_codes})"
+    )
+    pooled = " UNION ALL ".join(f"({p})" for p in parts)
+    codes = [c for c, i in ind.items() if not i.is_constant and mode(c) is not ProcedureFilter.OMITTED]
+    code_values = ", ".join(f"('{c}')" for c in codes)
+    nulled = ", ".join(f"'{c}'" for c in codes if mode(c) is ProcedureFilter.NULL) or "''"
+    inherit = ", ".join(f"'{c}'" for c, i in ind.items() if i.children is ChildRule.INHERIT) or "''"
+    # Every unit × period × indicator gets a row (0/0 where nothing was counted); inherited indicators take
+    # the root's counts. Roots are units whose parent is not a known unit (D-gen-6).
+    return f"""
+        WITH pooled AS ({pooled}),
+        roots AS (
+            SELECT c.descendant AS unit_code, c.ancestor AS root_code
+            FROM unit_closure c JOIN units u ON u.unit_code = c.ancestor
+            WHERE u.parent_code IS NULL OR u.parent_code NOT IN (SELECT unit_code FROM units)
+        ),
+        grid AS (
+            SELECT p.period_id, r.unit_code, k.indicator_code, r.root_code
+            FROM period_structure p CROSS JOIN roots r CROSS JOIN (VALUES {code_values}) k(indicator_code)
+        )
+        SELECT g.period_id, g.unit_code, g.indicator_code,
+               CASE WHEN g.indicator_code IN ({nulled}) THEN 0
+                    ELSE COALESCE(CAST(x.numerator AS BIGINT), 0) END AS numerator,
+               CASE WHEN g.indicator_code IN ({nulled}) THEN 0
+                    ELSE COALESCE(CAST(x.denominator AS BIGINT), 0) END AS denominator
+        FROM grid g
+        LEFT JOIN pooled x
+          ON x.period_id = g.period_id AND x.indicator_code = g.indicator_code
+         AND x.unit_code = CASE WHEN g.indicator_code IN ({inherit}) THEN g.root_code ELSE g.unit_code END
+    """
+
+
+def filter_catalogue_facts(con: duckdb.DuckDBPyConnection, methodology: Methodology, procedure_code: str) -> None:
+    """Keep only the selected TTHC's rows for catalogue indicators the methodology filters (3.2 via its DVC)."""
+    filtered = [i.code for i in methodology.indicators if i.procedure_filter is ProcedureFilter.FILTERED]
+    if not filtered:
+        return
+    codes = ", ".join(f"'{c}'" for c in filtered)
+    con.execute(
+        f"""
+        DELETE FROM catalogue_facts
+        WHERE indicator_code IN ({codes})
+          AND COALESCE((SELECT s.procedure_code FROM services s WHERE s.service_code = catalogue_facts.item_code),
+                       catalogue_facts.item_code) <> $procedure
+        """,
+        {"procedure": procedure_code},
+    )
+
+
+def build_counters(con: duckdb.DuckDBPyConnection, methodology: Methodology, procedure_code: str | None = None) -> None:
+    """Materialise ``counters`` from the facts tables (filtering catalogue facts first when asked)."""
+    if procedure_code is not None:
+        filter_catalogue_facts(con, methodology, procedure_code)
+    con.execute("DROP TABLE IF EXISTS counters")
+    params = {"procedure": procedure_code} if procedure_code is not None else {}
+    con.execute(f"CREATE TABLE counters AS {counters_sql(methodology, procedure_code)}", params)

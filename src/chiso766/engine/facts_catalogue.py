@@ -1,0 +1,517 @@
+"""Catalogue facts: the TTHC / DVC items behind 1.1, 1.2, 1.3, 3.1, 3.2, 3.5, 3.5b and 4.5a, as one SQL query.
+
+These indicators count procedures (TTHC) or online services (DVC), not dossiers, so a parent pools its subtree
+by DISTINCT items, never by summing its children (METHODOLOGY §2 General rules, "union of … TTHC").
+:func:`catalogue_facts_sql` returns one row per ``(period_id, indicator_code, unit_code, item_code)``:
+
+``period_id``       a period of ``period_structure``;
+``indicator_code``  PUBLISH_ON_TIME | PUBLIC_UPDATE_ON_TIME | PUBLIC_CONTENT_FULL | ONLINE_PROCEDURES |
+                    ONLINE_SERVICES_USED | PAYMENT_PROCEDURES_INTEGRATED | PAYMENT_PROCEDURES_ONLINE |
+                    CITIZEN_DATA_CONNECTED_FORMALITY;
+``unit_code``       the unit that owns the item (see "Ownership" below);
+``item_code``       MaTTHC, or MaDVC for ONLINE_SERVICES_USED;
+``hit``             BOOLEAN, the item is in the numerator;
+``reason``          why it is not (a stable code for explanations, listed in :data:`MISS_REASONS`); NULL on a hit.
+
+:func:`catalogue_counts_sql` pools that table (read from ``catalogue_facts``) over ``unit_closure``: for every
+ancestor unit, denominator = COUNT(DISTINCT item_code) and numerator = COUNT(DISTINCT item_code) among hits.
+Each row's ``hit`` is written so that this OR-over-the-subtree is exactly the indicator at every level.
+
+Shared definitions (``Cat-*`` ids are cited in the SQL and the tests):
+
+- **Cat-root** A unit's province is the root of its tree: the ancestor whose parent is not a known unit
+  (D-gen-6; the same rule as the counters step uses to copy 1.1–1.3 to children).
+- **Cat-status** "Currently public" = status ``public`` / ``public_amended``. A catalogue record without a
+  status (no TRANGTHAI; the parser stores NULL) counts as public: the CSDLQG ``LayThuTuc`` package lists
+  published TTHC, and DATA_FORMATS §1.13 marks the status attribute [U]. A TTHC absent from ``procedures``
+  counts nowhere (its status, fee, applicants are unknown).
+- **Cat-dossier-unit** A dossier's unit is ``dossiers.unit_code``, else the unit whose ``electronic_id`` equals
+  ``id_prefix`` (D-gen-3; the smallest code if several share one id). A unit code that is not in ``units``
+  is counted nowhere, without falling back to the prefix.
+- **Cat-arrival** "In the period" for a dossier = NgayTiepNhan (fallback NgayNopHoSo when not received) in
+  ``[start_at, end_at)`` and ``<= as_of_at`` (M 3.2, 3.5 "fallback NgayNopHoSo"; D-gen-1). 4.5a uses
+  NgayTiepNhan only ("received in the period").
+- **Cat-owner** The province(s) owning a TTHC for 1.2 and 1.3: the roots of its known ``procedure_units``
+  units and of the issuers of QĐCB listing it. A TTHC with neither belongs to every root: in the usual
+  one-province store that is the province whose catalogue was loaded (``procedure_units`` often names
+  national agency codes that are not in ``units``). In a multi-province store such TTHC are counted in every
+  province: give them a ``procedure_units`` row to avoid that.
+- **Cat-authority** TTHC under a unit's authority (3.1, 4.5a): its ``procedure_units`` rows; every
+  commune-level TTHC (CAPTHUCHIEN contains "3") for every ``commune`` unit (and "2" for every ``district``);
+  a TTHC of province level ("1") or of unknown level with no known implementing unit belongs to the root.
+  A unit's authority also holds everything under its descendants' authority ("province = tỉnh + xã
+  levels", [DOC] in M 3.1; M 4.5a "province = the province's TTHC"), and its ``hit`` is judged over its whole
+  subtree: so the province's own row says "this TTHC has a public DVC / a connected dossier anywhere in the
+  province", even when that DVC or dossier is at a unit that does not implement the TTHC. The counters'
+  DISTINCT pooling then gives the right answer at every level. Only currently public TTHC (Cat-status).
+
+Per indicator:
+
+- **1.1 PUBLISH_ON_TIME** Items: distinct TTHC of QĐCB dated in ``[start_date, end_date)`` and not after
+  ``horizon_date`` whose TTHC is currently public, or abolished and listed as ``abolished`` (the denominator
+  includes bãi bỏ). Owner: the root of the issuing unit (decisions of unknown units count nowhere). Hit iff
+  every such decision of the owner is dated at least ``province_publish_days`` working days before the latest
+  ``legal_bases.effective_on`` of the TTHC: ``idx(effective) - idx(decided) >= n`` in ``calendar`` (so the
+  decision may fall exactly n working days before; "any late ⇒ late", M 1.1). No effective date ⇒ not a
+  hit (``no_effective_date``); a date outside the calendar ⇒ ``date_outside_calendar``.
+- **1.2 PUBLIC_UPDATE_ON_TIME** (M 1.2, §3 #13; n = ``province_update_days``). A TTHC's obligations for an
+  owner (Cat-owner) in a period are
+  (a) *made public in the period*: the latest "click Công khai" (``published_at``) is known at the horizon
+  and its local date is in the period (whatever the status now: it was made public). It is paired with
+  the owner's latest QĐCB dated on or before the click date; on time iff
+  ``idx(click) - idx(decided) <= n`` (a click on the n-th working day after the decision, or on the days
+  off right after it, is on time). No QĐCB on or before the click ⇒ ``no_decision_before_publication``.
+  (b) *still due*: status public / public_amended / abolished, the owner's latest QĐCB known at the horizon
+  has not been made public since (no click known at the horizon dated on or after it), and its deadline —
+  the n-th working day after the decision — falls in the period and has passed at the horizon (the whole
+  deadline day for a closed period; strictly before the horizon day for a provisional one). Always late
+  (``not_made_public``).
+  Items = TTHC with at least one obligation; hit iff all are on time ("any late ⇒ late"). Reading of "QĐCB
+  date ≤ end of period + 5 working days": under D-gen-1 nothing after the period end is known, so that
+  bound is vacuous; we read it as the publication deadline and count a not-yet-public TTHC only once its
+  deadline has passed, in the period where the deadline falls (so a QĐCB on the last day of a period is
+  judged in the next one, not declared late before its 5 days are over; one that is never made public is
+  still counted, once).
+- **1.3 PUBLIC_CONTENT_FULL** Snapshot, the same rows in every period: currently public TTHC per owner
+  (Cat-owner); hit = ``components_complete`` (NULL ⇒ ``components_unknown``).
+- **3.1 ONLINE_PROCEDURES** Items: Cat-authority; hit iff a DVC of the TTHC with status ``public`` (either
+  level) exists at the unit or in its subtree; a TTHC with a partial and a full DVC is one item. Rows for
+  every unit with authority, children included (the rate is published, D-score-5 gives them 0 points).
+  The catalogue is current state, so every period gets the same rows (M §3 #9 leaves the portal's
+  month-vs-year difference unexplained).
+- **3.2 ONLINE_SERVICES_USED** Items: DVC (``item_code`` = MaDVC) with status public / pending_withdrawal /
+  testing at their (known) ``unit_code``. An online dossier (``channel = '2'``, Cat-arrival) of TTHC P at
+  unit v is attributed to the counted DVC of P at the nearest unit among v and its ancestors, so a dossier
+  at a commune with its own DVC does not also mark the province's DVC of the same TTHC as used. Hit iff a
+  dossier is attributed to it. Dossiers carry no MaDVC, so two counted DVC of one TTHC at the same unit
+  (e.g. a partial and a full one) are both marked by the same dossier.
+- **3.5 PAYMENT_PROCEDURES_INTEGRATED ("C")** Items: TTHC with ``has_fee`` under the unit, by two routes:
+  its currently public ``procedure_units`` rows (only when ``payment_denominator_from_catalogue``), and every
+  unit with a dossier of the fee TTHC in the period (Cat-arrival, any fee state): a TTHC actually handled
+  there is under it. Hit iff a dossier of it at that unit in the period has ``fee_state = 'nonzero'``
+  (``no_dossier_in_period`` / ``no_nonzero_fee_dossier``). Because the dossier route makes every unit with
+  such a dossier an owner, pooling gives "a non-zero fee dossier anywhere in the subtree".
+- **3.5b PAYMENT_PROCEDURES_ONLINE ("B")** Items: fee TTHC with at least one dossier at the unit in the
+  period whose fee list is not all zero (``fee_state <> 'all_zero'``, the 3.6 population rule D-3.6-2: a
+  waived fee asks for no payment). Hit iff one of those dossiers was paid online (``payment_code`` '1'/'2',
+  D-3.6-4). B's items are a subset of C's (the dossier route), so B's denominator ≤ C's. They are equal
+  when every fee TTHC of the unit's catalogue had a (not all-zero) dossier in the period — or always, with
+  ``payment_denominator_from_catalogue=False`` and no all-zero-only TTHC, which is how the portal's data
+  looks (M §3 #8: always equal).
+- **4.5a CITIZEN_DATA_CONNECTED_FORMALITY** Items: Cat-authority TTHC with ``citizen_applicant``. Hit iff a
+  dossier of the TTHC at the unit or in its subtree was received in the period with VNeID, or a component
+  from the store, or a ``dossier_databases`` code in ``population_db_codes`` (D-4.5b-1).
+  ``no_dossier_in_period`` / ``no_population_data_use``. (P_proc's carried-over dossiers are not used: the
+  brief asks for "received in the period".)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chiso766.engine.dialect import DUCKDB, Dialect
+
+__all__ = [
+    "CATALOGUE_INDICATORS",
+    "MISS_REASONS",
+    "catalogue_counts_sql",
+    "catalogue_facts_sql",
+]
+
+CATALOGUE_INDICATORS: tuple[str, ...] = (
+    "PUBLISH_ON_TIME",
+    "PUBLIC_UPDATE_ON_TIME",
+    "PUBLIC_CONTENT_FULL",
+    "ONLINE_PROCEDURES",
+    "ONLINE_SERVICES_USED",
+    "PAYMENT_PROCEDURES_INTEGRATED",
+    "PAYMENT_PROCEDURES_ONLINE",
+    "CITIZEN_DATA_CONNECTED_FORMALITY",
+)
+
+MISS_REASONS: dict[str, tuple[str, ...]] = {
+    "PUBLISH_ON_TIME": ("published_late", "no_effective_date", "date_outside_calendar"),
+    "PUBLIC_UPDATE_ON_TIME": (
+        "published_late",
+        "not_made_public",
+        "no_decision_before_publication",
+        "date_outside_calendar",
+    ),
+    "PUBLIC_CONTENT_FULL": ("components_incomplete", "components_unknown"),
+    "ONLINE_PROCEDURES": ("no_public_service",),
+    "ONLINE_SERVICES_USED": ("no_online_dossier",),
+    "PAYMENT_PROCEDURES_INTEGRATED": ("no_dossier_in_period", "no_nonzero_fee_dossier"),
+    "PAYMENT_PROCEDURES_ONLINE": ("no_online_payment",),
+    "CITIZEN_DATA_CONNECTED_FORMALITY": ("no_dossier_in_period", "no_population_data_use"),
+}
+"""The ``reason`` codes each indicator can give for a row that is not a hit."""
+
+_CURRENT = "COALESCE({t}.status, 'public') IN ('public', 'public_amended')"  # Cat-status
+
+
+def _current(alias: str) -> str:
+    return _CURRENT.format(t=alias)
+
+
+def _sql_strings(values: Sequence[str]) -> str:
+    """A SQL list of string literals (quotes doubled)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def catalogue_facts_sql(
+    dialect: Dialect = DUCKDB,
+    province_publish_days: int = 5,
+    province_update_days: int = 5,
+    population_db_codes: Sequence[str] = ("1",),
+    payment_denominator_from_catalogue: bool = True,
+) -> str:
+    """One SELECT of the long catalogue facts table (columns in the module docstring).
+
+    Reads ``units``, ``unit_closure``, ``procedures``, ``procedure_units``, ``legal_bases``, ``services``,
+    ``publications``, ``publication_items``, ``dossiers``, ``dossier_databases``, ``calendar`` and
+    ``period_structure``. ``province_publish_days`` (1.1) and ``province_update_days`` (1.2) are the
+    province thresholds; a ministry's are 20 and 10 (M §3 #15). ``population_db_codes`` is the MaCSDL set
+    of the population database (D-4.5b-1). ``payment_denominator_from_catalogue`` keeps the catalogue route
+    of the 3.5 denominator (see the module docstring).
+    """
+    for name, days in (
+        ("province_publish_days", province_publish_days),
+        ("province_update_days", province_update_days),
+    ):
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {days!r}")
+    codes = tuple(population_db_codes)
+    if any(not isinstance(c, str) for c in codes):
+        raise ValueError(f"population_db_codes must be strings, got {codes!r}")
+    n11 = province_publish_days
+    n12 = province_update_days
+    population_filter = f"db_code IN ({_sql_strings(codes)})" if codes else "1 = 0"
+    clicked_on = dialect.local_date("t.published_at")
+    catalogue_route = (
+        f"""
+            SELECT ps.period_id, pu.unit_code, pu.procedure_code
+            FROM period_structure ps
+            CROSS JOIN procedure_units pu
+            JOIN units u ON u.unit_code = pu.unit_code
+            JOIN tthc t ON t.procedure_code = pu.procedure_code
+            WHERE t.has_fee AND {_current("t")}
+            UNION"""
+        if payment_denominator_from_catalogue
+        else ""
+    )
+
+    return f"""
+WITH
+-- Cat-root: roots are units whose parent is not a known unit; every unit's province is its root.
+roots AS (
+    SELECT u.unit_code AS root_code
+    FROM units u LEFT JOIN units p ON p.unit_code = u.parent_code
+    WHERE p.unit_code IS NULL
+),
+unit_root AS (
+    SELECT c.descendant AS unit_code, c.ancestor AS root_code
+    FROM unit_closure c JOIN roots r ON r.root_code = c.ancestor
+),
+tthc AS (
+    SELECT procedure_code, status, has_fee, citizen_applicant, components_complete, published_at,
+           CONCAT(',', REPLACE(COALESCE(levels, ''), ' ', ''), ',') AS level_set
+    FROM procedures
+),
+decisions AS (
+    SELECT pi.procedure_code, pi.change_type, p.decided_on, ur.root_code AS owner
+    FROM publication_items pi
+    JOIN publications p ON p.decision_id = pi.decision_id
+    JOIN unit_root ur ON ur.unit_code = p.unit_code
+),
+latest_effective AS (
+    SELECT procedure_code, MAX(effective_on) AS effective_on
+    FROM legal_bases WHERE effective_on IS NOT NULL
+    GROUP BY procedure_code
+),
+known_implementers AS (
+    SELECT DISTINCT pu.procedure_code, pu.unit_code
+    FROM procedure_units pu JOIN units u ON u.unit_code = pu.unit_code
+),
+-- Cat-owner: provinces owning a TTHC for 1.2 and 1.3.
+known_owner AS (
+    SELECT ki.procedure_code, ur.root_code AS owner
+    FROM known_implementers ki JOIN unit_root ur ON ur.unit_code = ki.unit_code
+    UNION
+    SELECT procedure_code, owner FROM decisions
+),
+catalogue_owner AS (
+    SELECT procedure_code, owner FROM known_owner
+    UNION ALL
+    SELECT t.procedure_code, r.root_code AS owner
+    FROM tthc t CROSS JOIN roots r
+    LEFT JOIN (SELECT DISTINCT procedure_code FROM known_owner) k ON k.procedure_code = t.procedure_code
+    WHERE k.procedure_code IS NULL
+),
+-- Cat-authority: direct authority, then every ancestor holds its subtree's authority.
+direct_authority AS (
+    SELECT unit_code, procedure_code FROM known_implementers
+    UNION
+    SELECT u.unit_code, t.procedure_code
+    FROM units u JOIN tthc t ON t.level_set LIKE '%,3,%'
+    WHERE u.level = 'commune'
+    UNION
+    SELECT u.unit_code, t.procedure_code
+    FROM units u JOIN tthc t ON t.level_set LIKE '%,2,%'
+    WHERE u.level = 'district'
+    UNION
+    SELECT r.root_code AS unit_code, t.procedure_code
+    FROM tthc t CROSS JOIN roots r
+    LEFT JOIN (SELECT DISTINCT procedure_code FROM known_implementers) k ON k.procedure_code = t.procedure_code
+    WHERE k.procedure_code IS NULL AND (t.level_set LIKE '%,1,%' OR t.level_set = ',,')
+),
+authority AS (
+    SELECT DISTINCT c.ancestor AS unit_code, da.procedure_code
+    FROM direct_authority da
+    JOIN unit_closure c ON c.descendant = da.unit_code
+    JOIN tthc t ON t.procedure_code = da.procedure_code
+    WHERE {_current("t")}
+),
+-- Cat-dossier-unit, Cat-arrival
+unit_by_electronic_id AS (
+    SELECT electronic_id, MIN(unit_code) AS unit_code
+    FROM units WHERE electronic_id IS NOT NULL AND electronic_id <> ''
+    GROUP BY electronic_id
+),
+population_dossiers AS (
+    SELECT DISTINCT dossier_id FROM dossier_databases WHERE {population_filter}
+),
+dossier_base AS (
+    SELECT d.dossier_id, COALESCE(NULLIF(d.unit_code, ''), e.unit_code) AS unit_code, d.procedure_code,
+           d.channel, COALESCE(d.received_at, d.submitted_at) AS arrived_at, d.received_at, d.fee_state,
+           d.payment_code,
+           CASE WHEN d.vneid OR d.has_store_component OR pd.dossier_id IS NOT NULL THEN 1 ELSE 0 END
+               AS population_data
+    FROM dossiers d
+    LEFT JOIN unit_by_electronic_id e ON NULLIF(d.unit_code, '') IS NULL AND e.electronic_id = d.id_prefix
+    LEFT JOIN population_dossiers pd ON pd.dossier_id = d.dossier_id
+),
+period_dossiers AS (
+    SELECT ps.period_id, db.dossier_id, db.unit_code, db.procedure_code, db.channel, db.received_at,
+           db.fee_state, db.payment_code, db.population_data
+    FROM period_structure ps
+    JOIN dossier_base db
+      ON db.arrived_at >= ps.start_at AND db.arrived_at < ps.end_at AND db.arrived_at <= ps.as_of_at
+    JOIN units u ON u.unit_code = db.unit_code
+    WHERE db.procedure_code IS NOT NULL
+),
+
+-- 1.1 PUBLISH_ON_TIME: verdict 0 on time, 1 late, 2 outside calendar, 3 no effective date; any late ⇒ late.
+f11_decisions AS (
+    SELECT ps.period_id, dc.owner, dc.procedure_code,
+           CASE WHEN le.effective_on IS NULL THEN 3
+                WHEN cd.working_day_index IS NULL OR ce.working_day_index IS NULL THEN 2
+                WHEN ce.working_day_index - cd.working_day_index >= {n11} THEN 0
+                ELSE 1 END AS verdict
+    FROM period_structure ps
+    JOIN decisions dc
+      ON dc.decided_on >= ps.start_date AND dc.decided_on < ps.end_date AND dc.decided_on <= ps.horizon_date
+    JOIN tthc t ON t.procedure_code = dc.procedure_code
+    LEFT JOIN latest_effective le ON le.procedure_code = dc.procedure_code
+    LEFT JOIN calendar cd ON cd.day = dc.decided_on
+    LEFT JOIN calendar ce ON ce.day = le.effective_on
+    WHERE {_current("t")} OR (t.status = 'abolished' AND dc.change_type = 'abolished')
+),
+f11 AS (
+    SELECT period_id, owner AS unit_code, procedure_code AS item_code, MAX(verdict) AS verdict
+    FROM f11_decisions GROUP BY period_id, owner, procedure_code
+),
+
+-- 1.2 PUBLIC_UPDATE_ON_TIME: verdict 0 on time, 1 late, 2 not made public (due), 3 no QĐCB before the
+-- click, 4 outside calendar; any late ⇒ late.
+f12_clicks AS (
+    SELECT ps.period_id, co.owner, t.procedure_code, {clicked_on} AS clicked_on
+    FROM period_structure ps
+    JOIN tthc t ON t.published_at >= ps.start_at AND t.published_at < ps.end_at AND t.published_at <= ps.as_of_at
+    JOIN catalogue_owner co ON co.procedure_code = t.procedure_code
+),
+f12_click_decision AS (
+    SELECT c.period_id, c.owner, c.procedure_code, MAX(dc.decided_on) AS decided_on
+    FROM f12_clicks c
+    JOIN decisions dc
+      ON dc.owner = c.owner AND dc.procedure_code = c.procedure_code AND dc.decided_on <= c.clicked_on
+    GROUP BY c.period_id, c.owner, c.procedure_code
+),
+f12_click_verdicts AS (
+    SELECT c.period_id, c.owner, c.procedure_code,
+           CASE WHEN cd.decided_on IS NULL THEN 3
+                WHEN kc.working_day_index IS NULL OR kd.working_day_index IS NULL THEN 4
+                WHEN kc.working_day_index - kd.working_day_index <= {n12} THEN 0
+                ELSE 1 END AS verdict
+    FROM f12_clicks c
+    LEFT JOIN f12_click_decision cd
+      ON cd.period_id = c.period_id AND cd.owner = c.owner AND cd.procedure_code = c.procedure_code
+    LEFT JOIN calendar kc ON kc.day = c.clicked_on
+    LEFT JOIN calendar kd ON kd.day = cd.decided_on
+),
+f12_latest AS (
+    SELECT ps.period_id, dc.owner, dc.procedure_code, MAX(dc.decided_on) AS decided_on
+    FROM period_structure ps JOIN decisions dc ON dc.decided_on <= ps.horizon_date
+    GROUP BY ps.period_id, dc.owner, dc.procedure_code
+),
+f12_due AS (
+    SELECT l.period_id, l.owner, l.procedure_code, 2 AS verdict
+    FROM f12_latest l
+    JOIN period_structure ps ON ps.period_id = l.period_id
+    JOIN tthc t ON t.procedure_code = l.procedure_code
+    JOIN calendar kd ON kd.day = l.decided_on
+    JOIN calendar ks ON ks.day = ps.start_date
+    JOIN calendar kh ON kh.day = ps.horizon_date
+    WHERE COALESCE(t.status, 'public') IN ('public', 'public_amended', 'abolished')
+      AND NOT (t.published_at IS NOT NULL AND t.published_at < ps.end_at AND t.published_at <= ps.as_of_at
+               AND {clicked_on} >= l.decided_on)
+      -- the deadline (the n-th working day after the decision) is on or after the period's first day …
+      AND kd.working_day_index + {n12} > ks.working_day_index - CASE WHEN ks.is_working_day THEN 1 ELSE 0 END
+      -- … and has passed at the horizon
+      AND kh.working_day_index - kd.working_day_index
+          >= {n12} + CASE WHEN ps.provisional AND kh.is_working_day THEN 1 ELSE 0 END
+),
+f12 AS (
+    SELECT period_id, owner AS unit_code, procedure_code AS item_code, MAX(verdict) AS verdict
+    FROM (
+        SELECT period_id, owner, procedure_code, verdict FROM f12_click_verdicts
+        UNION ALL
+        SELECT period_id, owner, procedure_code, verdict FROM f12_due
+    ) x
+    GROUP BY period_id, owner, procedure_code
+),
+
+-- 3.1 ONLINE_PROCEDURES
+public_service_scope AS (
+    SELECT DISTINCT c.ancestor AS unit_code, s.procedure_code
+    FROM services s JOIN unit_closure c ON c.descendant = s.unit_code
+    WHERE s.status = 'public'
+),
+
+-- 3.2 ONLINE_SERVICES_USED: each online dossier goes to the counted DVC of its TTHC at the nearest unit.
+counted_services AS (
+    SELECT s.service_code, s.procedure_code, s.unit_code
+    FROM services s JOIN units u ON u.unit_code = s.unit_code
+    WHERE s.status IN ('public', 'pending_withdrawal', 'testing')
+),
+online_dossier_candidates AS (
+    SELECT pd.period_id, pd.dossier_id, cs.service_code, c.depth,
+           MIN(c.depth) OVER (PARTITION BY pd.period_id, pd.dossier_id) AS nearest
+    FROM period_dossiers pd
+    JOIN unit_closure c ON c.descendant = pd.unit_code
+    JOIN counted_services cs ON cs.unit_code = c.ancestor AND cs.procedure_code = pd.procedure_code
+    WHERE pd.channel = '2'
+),
+used_services AS (
+    SELECT DISTINCT period_id, service_code FROM online_dossier_candidates WHERE depth = nearest
+),
+
+-- 3.5 / 3.5b
+fee_dossiers AS (
+    SELECT pd.period_id, pd.unit_code, pd.procedure_code, pd.fee_state, pd.payment_code
+    FROM period_dossiers pd JOIN tthc t ON t.procedure_code = pd.procedure_code
+    WHERE t.has_fee
+),
+fee_dossier_summary AS (
+    SELECT period_id, unit_code, procedure_code,
+           MAX(CASE WHEN fee_state = 'nonzero' THEN 1 ELSE 0 END) AS nonzero
+    FROM fee_dossiers GROUP BY period_id, unit_code, procedure_code
+),
+f35_items AS ({catalogue_route}
+            SELECT period_id, unit_code, procedure_code FROM fee_dossier_summary
+),
+f35b AS (
+    SELECT period_id, unit_code, procedure_code,
+           MAX(CASE WHEN payment_code IN ('1', '2') THEN 1 ELSE 0 END) AS paid_online
+    FROM fee_dossiers WHERE fee_state <> 'all_zero'
+    GROUP BY period_id, unit_code, procedure_code
+),
+
+-- 4.5a: evidence over each unit's subtree, from dossiers received in the period.
+f45_evidence AS (
+    SELECT pd.period_id, c.ancestor AS unit_code, pd.procedure_code, MAX(pd.population_data) AS connected
+    FROM period_dossiers pd JOIN unit_closure c ON c.descendant = pd.unit_code
+    WHERE pd.received_at IS NOT NULL
+    GROUP BY pd.period_id, c.ancestor, pd.procedure_code
+)
+
+SELECT period_id, 'PUBLISH_ON_TIME' AS indicator_code, unit_code, item_code,
+       CASE WHEN verdict = 0 THEN TRUE ELSE FALSE END AS hit,
+       CASE verdict WHEN 1 THEN 'published_late' WHEN 2 THEN 'date_outside_calendar'
+                    WHEN 3 THEN 'no_effective_date' ELSE NULL END AS reason
+FROM f11
+UNION ALL
+SELECT period_id, 'PUBLIC_UPDATE_ON_TIME' AS indicator_code, unit_code, item_code,
+       CASE WHEN verdict = 0 THEN TRUE ELSE FALSE END AS hit,
+       CASE verdict WHEN 1 THEN 'published_late' WHEN 2 THEN 'not_made_public'
+                    WHEN 3 THEN 'no_decision_before_publication' WHEN 4 THEN 'date_outside_calendar'
+                    ELSE NULL END AS reason
+FROM f12
+UNION ALL
+SELECT ps.period_id, 'PUBLIC_CONTENT_FULL' AS indicator_code, co.owner AS unit_code, t.procedure_code AS item_code,
+       CASE WHEN t.components_complete THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN t.components_complete IS NULL THEN 'components_unknown'
+            WHEN t.components_complete THEN NULL ELSE 'components_incomplete' END AS reason
+FROM period_structure ps
+CROSS JOIN catalogue_owner co
+JOIN tthc t ON t.procedure_code = co.procedure_code
+WHERE {_current("t")}
+UNION ALL
+SELECT ps.period_id, 'ONLINE_PROCEDURES' AS indicator_code, a.unit_code, a.procedure_code AS item_code,
+       CASE WHEN sc.procedure_code IS NOT NULL THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN sc.procedure_code IS NULL THEN 'no_public_service' ELSE NULL END AS reason
+FROM period_structure ps
+CROSS JOIN authority a
+LEFT JOIN public_service_scope sc ON sc.unit_code = a.unit_code AND sc.procedure_code = a.procedure_code
+UNION ALL
+SELECT ps.period_id, 'ONLINE_SERVICES_USED' AS indicator_code, cs.unit_code, cs.service_code AS item_code,
+       CASE WHEN us.service_code IS NOT NULL THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN us.service_code IS NULL THEN 'no_online_dossier' ELSE NULL END AS reason
+FROM period_structure ps
+CROSS JOIN counted_services cs
+LEFT JOIN used_services us ON us.period_id = ps.period_id AND us.service_code = cs.service_code
+UNION ALL
+SELECT i.period_id, 'PAYMENT_PROCEDURES_INTEGRATED' AS indicator_code, i.unit_code, i.procedure_code AS item_code,
+       CASE WHEN s.nonzero = 1 THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN s.nonzero IS NULL THEN 'no_dossier_in_period'
+            WHEN s.nonzero = 0 THEN 'no_nonzero_fee_dossier' ELSE NULL END AS reason
+FROM f35_items i
+LEFT JOIN fee_dossier_summary s
+  ON s.period_id = i.period_id AND s.unit_code = i.unit_code AND s.procedure_code = i.procedure_code
+UNION ALL
+SELECT period_id, 'PAYMENT_PROCEDURES_ONLINE' AS indicator_code, unit_code, procedure_code AS item_code,
+       CASE WHEN paid_online = 1 THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN paid_online = 1 THEN NULL ELSE 'no_online_payment' END AS reason
+FROM f35b
+UNION ALL
+SELECT ps.period_id, 'CITIZEN_DATA_CONNECTED_FORMALITY' AS indicator_code, a.unit_code,
+       a.procedure_code AS item_code,
+       CASE WHEN e.connected = 1 THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN e.connected IS NULL THEN 'no_dossier_in_period'
+            WHEN e.connected = 0 THEN 'no_population_data_use' ELSE NULL END AS reason
+FROM period_structure ps
+CROSS JOIN authority a
+JOIN tthc t ON t.procedure_code = a.procedure_code
+LEFT JOIN f45_evidence e
+  ON e.period_id = ps.period_id AND e.unit_code = a.unit_code AND e.procedure_code = a.procedure_code
+WHERE t.citizen_applicant
+"""
+
+
+def catalogue_counts_sql(facts_table: str = "catalogue_facts") -> str:
+    """Numerator / denominator per (period_id, unit_code, indicator_code), pooled over ``unit_closure``.
+
+    For each unit (as an ancestor) the facts of itself and all its descendants are counted once per item:
+    ``denominator = COUNT(DISTINCT item_code)``, ``numerator = COUNT(DISTINCT item_code)`` among hits. Only
+    (period, unit, indicator) with at least one item appear; a missing row means 0/0. Inheritance of 1.1–1.3
+    by children (methodology ``children: inherit``) is left to the counters step.
+    """
+    if not facts_table.replace("_", "").isalnum():
+        raise ValueError(f"not a plain table name: {facts_table!r}")
+    return f"""
+SELECT f.period_id, c.ancestor AS unit_code, f.indicator_code,
+       COUNT(DISTINCT CASE WHEN f.hit THEN f.item_code END) AS numerator,
+       COUNT(DISTINCT f.item_code) AS denominator
+FROM {facts_table} f
+JOIN unit_closure c ON c.descendant = f.unit_code
+GROUP BY f.period_id, c.ancestor, f.indicator_code
+"""
