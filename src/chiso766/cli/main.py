@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from chiso766.cli import engine_commands, render
+from chiso766.cli import data_commands, engine_commands, render
 from chiso766.errors import Chiso766Error, InputError, MethodologyError
 from chiso766.methodology import DEFAULT_VERSION, load_methodology
 from chiso766.reference import example_counters_path
@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 methodology_app = typer.Typer(help="Phương pháp tính (dữ liệu có phiên bản) / Methodology versions.")
 app.add_typer(methodology_app, name="methodology")
+data_commands.register(app)
 engine_commands.register(app)
 
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 130)

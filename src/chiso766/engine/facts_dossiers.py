@@ -40,6 +40,7 @@ online_with_e_result         the design-variant 3.3 condition (M §3 #3; not use
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from chiso766.engine.dialect import DUCKDB, Dialect
@@ -98,11 +99,33 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def dossier_facts_sql(dialect: Dialect = DUCKDB, population_db_codes: Sequence[str] = ("1",)) -> str:
+def dossier_facts_sql(
+    dialect: Dialect = DUCKDB, population_db_codes: Sequence[str] = ("1",), scope_table: str | None = None
+) -> str:
     """The SELECT producing one fact row per (period, dossier) of P_proc ∪ P_recv (see the module doc).
 
     ``population_db_codes`` is the set of ``MaCSDL`` codes meaning "CSDL quốc gia về dân cư" (D-4.5b-1).
+    ``scope_table`` names a table with a ``dossier_id`` column: only those dossiers are computed (the
+    incremental path); each dossier's facts depend on its own records only, so the rows are identical.
     """
+    return _scoped(_dossier_facts_sql(dialect, population_db_codes), scope_table)
+
+
+_SCOPED_TABLES = ("dossiers", "dossier_events", "dossier_supplements", "dossier_databases", "petitions")
+
+
+def _scoped(sql: str, scope_table: str | None) -> str:
+    """Read the dossier tables through CTEs restricted to ``scope_table``'s dossiers (all when None)."""
+    ctes = []
+    for table in _SCOPED_TABLES:
+        where = f" WHERE dossier_id IN (SELECT dossier_id FROM {scope_table})" if scope_table else ""
+        ctes.append(f"scoped_{table} AS (SELECT * FROM {table}{where})")
+    body = re.sub(r"\b(FROM|JOIN) (" + "|".join(_SCOPED_TABLES) + r")\b", r"\1 scoped_\2", sql)
+    head, rest = body.split("WITH\n", 1)
+    return f"{head}WITH\n" + ",\n".join(ctes) + ",\n" + rest
+
+
+def _dossier_facts_sql(dialect: Dialect, population_db_codes: Sequence[str]) -> str:
     ld = dialect.local_date
     # D-2.1-6 `Tháng`: the same day-of-month n whole months later (clamped); the fraction is added as 30 days.
     month_deadline = dialect.add_months("f.start_date", "CAST(FLOOR(t.amount) AS INT)")

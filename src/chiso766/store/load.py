@@ -1,0 +1,649 @@
+"""Ingest: records → validated rows → idempotent upserts, quarantine for the rest, a receipt for each call.
+
+Streaming: records are taken in batches (default 5,000) and each batch is written in one transaction with
+bulk ``INSERT … SELECT unnest(?)`` statements, so memory stays constant whatever the input size. A batch commits
+its valid records even when some of its records are invalid (those go to ``quarantine`` with their problems).
+
+Versions (DESIGN reliability rules, D-gen-4):
+
+- A record equal to the stored one is *unchanged* and writes nothing (replaying a batch changes nothing).
+- A record whose ``NgayCapNhat`` (version time) is older than the stored ``updated_at`` is ignored (*unchanged*).
+- Otherwise it *updates*: the main row and its replaced child rows (supplements, databases; procedure times,
+  units, legal bases, services; publication items) are rewritten, while status histories (``dossier_events``,
+  ``petition_events``) merge: rows are added, deduplicated by primary key, never removed.
+- The same key twice in one batch is read as two successive versions, exactly as if they came in two calls:
+  the second one is an update (or unchanged), never an error.
+- Progress entries (progress.json) are events: *new* when not stored yet, else *unchanged*.
+
+Every new or updated record appends to ``changes`` one row per unit it touches (the new and the previous unit,
+PAKN transfer receivers), with ``earliest_at`` = the earliest instant whose periods it can affect: the minimum of
+the reception/submission (dossier), sending (PAKN) or event time of the new and the previous version; NULL
+(everything) for units, procedures and publications, or when a dossier has no time at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+import ijson  # type: ignore[import-untyped]
+
+from chiso766.engine.structure import rebuild_unit_closure
+from chiso766.errors import InputError, Problem
+from chiso766.records import (
+    KIND_ORDER,
+    KindSpec,
+    Parsed,
+    RecordError,
+    kind_spec,
+    parse_record,
+    record_key,
+    strip_personal,
+)
+from chiso766.store.db import Store
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "IngestReport",
+    "UnreadableRecord",
+    "find_record_files",
+    "ingest_paths",
+    "ingest_records",
+    "read_records",
+]
+
+BATCH_SIZE = 5_000
+MAX_REPORTED = 1_000  # records whose problems are kept in the report (all of them are in quarantine)
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableRecord:
+    """A place in a file that could not be read as a JSON value (a broken JSON Lines line, a truncated list)."""
+
+    message_vi: str
+    message_en: str
+    text: str = ""
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one :func:`ingest_records` call (also stored as one ``receipts`` row)."""
+
+    kind: str
+    source: str
+    receipt_id: str
+    accepted: int = 0  # new records
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    problems: list[tuple[int, list[Problem]]] = field(default_factory=list)
+    problems_truncated: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.accepted + self.updated + self.unchanged + self.rejected
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "receipt_id": self.receipt_id,
+            "accepted": self.accepted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "problems": [
+                {"record_no": no, "problems": [p.as_dict() for p in problems]} for no, problems in self.problems
+            ],
+            "problems_truncated": self.problems_truncated,
+        }
+
+
+# ------------------------------------------------------------------------------------------ table metadata
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    name: str
+    types: Mapping[str, str]  # column → SQL type
+    primary_key: tuple[str, ...]
+
+
+def _table_meta(con: duckdb.DuckDBPyConnection, table: str) -> _Table:
+    cols = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    pk_rows = con.execute(
+        "SELECT constraint_column_names FROM duckdb_constraints() "
+        "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
+        [table],
+    ).fetchall()
+    return _Table(table, {c: t for c, t in cols}, tuple(pk_rows[0][0]) if pk_rows else ())
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    table: _Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    mode: str = "",
+) -> None:
+    """Bulk insert ``rows`` (tuples in ``columns`` order) with one ``INSERT … SELECT unnest(?)`` statement.
+
+    With a primary key, rows are first deduplicated on it (the last one wins) so that ``mode`` ``OR REPLACE`` /
+    ``OR IGNORE`` never sees one key twice in a statement.
+    """
+    if not rows:
+        return
+    if table.primary_key:
+        idx = [columns.index(c) for c in table.primary_key]
+        unique: dict[tuple[Any, ...], Sequence[Any]] = {}
+        for row in rows:
+            unique[tuple(row[i] for i in idx)] = row
+        rows = list(unique.values())
+    else:
+        mode = ""  # nothing to conflict on
+    lists = [list(col) for col in zip(*rows, strict=True)]
+    select = ", ".join(f"unnest(?::{table.types[c]}[])" for c in columns)
+    con.execute(f"INSERT {mode} INTO {table.name} ({', '.join(columns)}) SELECT {select}", lists)
+
+
+def _keys_param(keys: Iterable[str]) -> list[list[str]]:
+    return [list(keys)]
+
+
+# ----------------------------------------------------------------------------------------------- state
+
+
+@dataclass(slots=True)
+class _State:
+    """A version of one record as comparable sets: main row, and rows per child table."""
+
+    main: tuple[Any, ...] | None
+    children: dict[str, set[tuple[Any, ...]]]
+    updated_at: datetime | None
+
+
+def _state_of(spec: KindSpec, p: Parsed) -> _State:
+    tables = [*spec.replaced, *spec.merged]
+    return _State(p.main, {t: set(p.children.get(t, ())) for t in tables}, p.updated_at)
+
+
+def _compare(spec: KindSpec, new: Parsed, old: _State | None) -> str:
+    """``new`` / ``updated`` / ``unchanged`` of ``new`` against a stored (or earlier in-batch) version."""
+    if old is None:
+        return "new"
+    if new.updated_at is not None and old.updated_at is not None and new.updated_at < old.updated_at:
+        return "unchanged"  # an older version: ignored
+    if new.main != old.main:
+        return "updated"
+    for t in spec.replaced:
+        if set(new.children.get(t, ())) != old.children.get(t, set()):
+            return "updated"
+    for t in spec.merged:
+        if not set(new.children.get(t, ())) <= old.children.get(t, set()):
+            return "updated"
+    return "unchanged"
+
+
+@dataclass(slots=True)
+class _Group:
+    first_no: int
+    first: Parsed
+    final: Parsed
+    earliest: list[datetime | None]
+    units: list[tuple[str | None, str | None]]
+
+
+# ------------------------------------------------------------------------------------------------ ingest
+
+
+class _Loader:
+    """One ingest call: a receipt, then batches, each in one transaction."""
+
+    def __init__(self, store: Store, spec: KindSpec, source: str, report: IngestReport) -> None:
+        self.store = store
+        self.con = store.connection
+        self.spec = spec
+        self.source = source
+        self.report = report
+        names = {spec.main, *spec.replaced, *spec.merged, "changes", "quarantine"} - {None}
+        self.tables = {n: _table_meta(self.con, n) for n in names if n is not None}
+
+    # -- batch entry point
+
+    def flush(self, batch: list[tuple[int, Any]]) -> None:
+        parsed: list[tuple[int, Parsed]] = []
+        rejected: list[tuple[int, Any, list[Problem], str | None]] = []
+        for no, record in batch:
+            if isinstance(record, UnreadableRecord):
+                problem = Problem(record.message_vi, record.message_en, where=f"{self.source}[{no}]")
+                rejected.append((no, {"_text": record.text}, [problem], None))
+                continue
+            try:
+                parsed.append((no, parse_record(self.spec.kind, record, self.source, no)))
+            except RecordError as exc:
+                key = exc.key or record_key(record, self.spec.key_fields)
+                rejected.append((no, record, exc.problems, key))
+        now = _now()
+        outcomes: dict[str, int] = {"new": 0, "updated": 0, "unchanged": 0}
+        with self.store.transaction() as con:
+            if self.spec.main is None:
+                self._apply_events(con, parsed, outcomes, now)
+            else:
+                self._apply(con, parsed, outcomes, now)
+            self._quarantine(con, rejected, now)
+            con.execute(
+                "UPDATE receipts SET accepted = accepted + ?, updated = updated + ?, unchanged = unchanged + ?, "
+                "rejected = rejected + ? WHERE receipt_id = ?",
+                [outcomes["new"], outcomes["updated"], outcomes["unchanged"], len(rejected), self.report.receipt_id],
+            )
+        r = self.report
+        r.accepted += outcomes["new"]
+        r.updated += outcomes["updated"]
+        r.unchanged += outcomes["unchanged"]
+        r.rejected += len(rejected)
+        for no, _, problems, _ in rejected:
+            if len(r.problems) < MAX_REPORTED:
+                r.problems.append((no, problems))
+            else:
+                r.problems_truncated = True
+
+    # -- records with a main table
+
+    def _fetch(self, con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict[str, _State]:
+        spec = self.spec
+        assert spec.main is not None
+        key_col = spec.main_columns[0]
+        upd = spec.main_columns.index("updated_at") if "updated_at" in spec.main_columns else None
+        rows = con.execute(
+            f"SELECT {', '.join(spec.main_columns)} FROM {spec.main} WHERE {key_col} IN (SELECT unnest(?::VARCHAR[]))",
+            _keys_param(keys),
+        ).fetchall()
+        states = {
+            row[0]: _State(tuple(row), {t: set() for t in [*spec.replaced, *spec.merged]}, row[upd] if upd else None)
+            for row in rows
+        }
+        if not states:
+            return states
+        found = list(states)
+        for table, columns in [*spec.replaced.items(), *spec.merged.items()]:
+            for row in con.execute(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE {columns[0]} IN (SELECT unnest(?::VARCHAR[]))",
+                _keys_param(found),
+            ).fetchall():
+                states[row[0]].children[table].add(tuple(row))
+        return states
+
+    def _apply(
+        self, con: duckdb.DuckDBPyConnection, parsed: list[tuple[int, Parsed]], outcomes: dict[str, int], now: datetime
+    ) -> None:
+        spec = self.spec
+        assert spec.main is not None
+        groups: dict[str, _Group] = {}
+        for no, p in parsed:
+            g = groups.get(p.key)
+            if g is None:
+                groups[p.key] = _Group(no, p, p, [p.earliest_at], [(p.unit_code, p.id_prefix)])
+                continue
+            outcome = _compare(spec, p, _state_of(spec, g.final))
+            outcomes["unchanged" if outcome == "unchanged" else "updated"] += 1
+            if outcome == "updated":
+                for t in spec.merged:  # histories merge across versions
+                    p.children[t] = list(dict.fromkeys([*g.final.children.get(t, ()), *p.children.get(t, ())]))
+                g.final = p
+                g.earliest.append(p.earliest_at)
+                g.units.append((p.unit_code, p.id_prefix))
+        if not groups:
+            return
+        stored = self._fetch(con, list(groups))
+        writes: list[_Group] = []
+        change_rows: list[tuple[Any, ...]] = []
+        main_cols = spec.main_columns
+        for key, g in groups.items():
+            old = stored.get(key)
+            outcomes[_compare(spec, g.first, old)] += 1
+            if _compare(spec, g.final, old) == "unchanged":
+                continue
+            writes.append(g)
+            earliest = list(g.earliest)
+            units = list(g.units)
+            if old is not None and old.main is not None:
+                for col in spec.time_columns:
+                    earliest.append(old.main[main_cols.index(col)])
+                units.append(
+                    (
+                        old.main[main_cols.index(spec.unit_column)] if spec.unit_column else None,
+                        old.main[main_cols.index(spec.prefix_column)] if spec.prefix_column else None,
+                    )
+                )
+            times = [t for t in earliest if t is not None]
+            first_at = min(times) if times else None
+            unit_refs = list(dict.fromkeys([*units, *((u, None) for u in g.final.extra_units)]))
+            if all(u is None and pfx is None for u, pfx in unit_refs):
+                unit_refs = [(None, None)]
+            else:
+                unit_refs = [(u, pfx) for u, pfx in unit_refs if u is not None or pfx is not None]
+            for unit, prefix in unit_refs:
+                change_rows.append((spec.change_kind, key, unit, prefix, first_at))
+        if not writes:
+            return
+        keys = [g.final.key for g in writes]
+        for table in (spec.main, *spec.replaced):
+            key_col = main_cols[0] if table == spec.main else spec.replaced[table][0]
+            con.execute(f"DELETE FROM {table} WHERE {key_col} IN (SELECT unnest(?::VARCHAR[]))", _keys_param(keys))
+        main_table = self.tables[spec.main]
+        stamped = "ingested_at" in main_table.types
+        cols = [*main_cols, "ingested_at"] if stamped else list(main_cols)
+        main_rows = [(*g.final.main, now) if stamped else g.final.main for g in writes if g.final.main is not None]
+        _insert(con, main_table, cols, main_rows)
+        for table, columns in spec.replaced.items():
+            rows = [row for g in writes for row in g.final.children.get(table, ())]
+            _insert(con, self.tables[table], columns, rows, mode="OR REPLACE")
+        for table, columns in spec.merged.items():
+            rows = [row for g in writes for row in g.final.children.get(table, ())]
+            _insert(con, self.tables[table], columns, rows, mode="OR REPLACE")
+        if spec.kind == "units":
+            rebuild_unit_closure(con)
+        self._changes(con, change_rows, now)
+
+    # -- progress entries (events only)
+
+    def _apply_events(
+        self, con: duckdb.DuckDBPyConnection, parsed: list[tuple[int, Parsed]], outcomes: dict[str, int], now: datetime
+    ) -> None:
+        table, columns = next(iter(self.spec.merged.items()))
+        keys = list(dict.fromkeys(p.key for _, p in parsed))
+        if not keys:
+            return
+        existing = {
+            tuple(row)
+            for row in con.execute(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE {columns[0]} IN (SELECT unnest(?::VARCHAR[]))",
+                _keys_param(keys),
+            ).fetchall()
+        }
+        new_rows: dict[tuple[Any, ...], None] = {}
+        for _, p in parsed:
+            for row in p.children.get(table, ()):
+                if row in existing or row in new_rows:
+                    outcomes["unchanged"] += 1
+                else:
+                    outcomes["new"] += 1
+                    new_rows[row] = None
+        if not new_rows:
+            return
+        _insert(con, self.tables[table], columns, list(new_rows), mode="OR IGNORE")
+        earliest: dict[str, datetime] = {}
+        for dossier_id, _, at in new_rows:
+            earliest[dossier_id] = min(at, earliest.get(dossier_id, at))
+        found = con.execute(
+            "SELECT dossier_id, unit_code, id_prefix FROM dossiers WHERE dossier_id IN (SELECT unnest(?::VARCHAR[]))",
+            _keys_param(earliest),
+        ).fetchall()
+        units = {row[0]: (row[1], row[2]) for row in found}
+        rows = [(self.spec.change_kind, key, *units.get(key, (None, None)), at) for key, at in earliest.items()]
+        self._changes(con, rows, now)
+
+    # -- bookkeeping
+
+    def _changes(self, con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]], now: datetime) -> None:
+        """Append ``changes``; a missing unit code is resolved from the MaHoSo prefix (D-gen-3)."""
+        if not rows:
+            return
+        kinds, keys, units, prefixes, times = (list(c) for c in zip(*rows, strict=True))
+        con.execute(
+            """
+            INSERT INTO changes (kind, record_key, unit_code, earliest_at, recorded_at)
+            SELECT c.kind, c.record_key, COALESCE(c.unit_code, u.unit_code), c.earliest_at, ?
+            FROM (SELECT unnest(?::VARCHAR[]) AS kind, unnest(?::VARCHAR[]) AS record_key,
+                         unnest(?::VARCHAR[]) AS unit_code, unnest(?::VARCHAR[]) AS id_prefix,
+                         unnest(?::TIMESTAMP[]) AS earliest_at) c
+            LEFT JOIN (SELECT electronic_id, min(unit_code) AS unit_code FROM units
+                       WHERE electronic_id IS NOT NULL GROUP BY electronic_id) u
+                   ON c.unit_code IS NULL AND u.electronic_id = c.id_prefix
+            """,
+            [now, kinds, keys, units, prefixes, times],
+        )
+
+    def _quarantine(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        rejected: list[tuple[int, Any, list[Problem], str | None]],
+        now: datetime,
+    ) -> None:
+        rows = [
+            (
+                self.report.receipt_id,
+                self.spec.kind,
+                self.source,
+                no,
+                key,
+                json.dumps(strip_personal(record), ensure_ascii=False, default=str),
+                json.dumps([p.as_dict() for p in problems], ensure_ascii=False),
+                now,
+            )
+            for no, record, problems, key in rejected
+        ]
+        cols = ("receipt_id", "kind", "source", "record_no", "record_key", "record", "problems", "recorded_at")
+        _insert(con, self.tables["quarantine"], cols, rows)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ingest_records(
+    store: Store,
+    kind: str,
+    records: Iterable[Any],
+    source: str,
+    *,
+    batch_size: int = BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Validate and upsert ``records`` of ``kind`` (see INPUT_FORMAT) into ``store``; never raises for bad records.
+
+    ``records`` are dicts (anything else, e.g. an :class:`UnreadableRecord`, is rejected with a reason); they are
+    numbered from 1 in problems and quarantine rows. ``progress`` is called with the number of records of each
+    committed batch. Raises :class:`InputError` only for an unknown ``kind``.
+    """
+    spec = kind_spec(kind)
+    report = IngestReport(kind=kind, source=source, receipt_id=uuid.uuid4().hex)
+    store.connection.execute(
+        "INSERT INTO receipts VALUES (?, ?, ?, 0, 0, 0, 0, ?)", [report.receipt_id, kind, source, _now()]
+    )
+    loader = _Loader(store, spec, source, report)
+    batch: list[tuple[int, Any]] = []
+    for no, record in enumerate(records, start=1):
+        batch.append((no, record))
+        if len(batch) >= batch_size:
+            loader.flush(batch)
+            if progress is not None:
+                progress(len(batch))
+            batch = []
+    if batch:
+        loader.flush(batch)
+        if progress is not None:
+            progress(len(batch))
+    log.info(
+        "ingest %s %s: %d new, %d updated, %d unchanged, %d rejected (receipt %s)",
+        kind,
+        source,
+        report.accepted,
+        report.updated,
+        report.unchanged,
+        report.rejected,
+        report.receipt_id,
+    )
+    return report
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def _broken(vi: str, en: str, text: str = "") -> UnreadableRecord:
+    return UnreadableRecord(vi, en, text[:200])
+
+
+def _read_jsonl(f: IO[bytes]) -> Iterator[Any]:
+    for line_no, raw in enumerate(f, start=1):
+        line = raw.removeprefix(b"\xef\xbb\xbf") if line_no == 1 else raw
+        if not line.strip():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            yield _broken(
+                f"Dòng {line_no}: không phải UTF-8", f"Line {line_no}: not UTF-8", line.decode("utf-8", "replace")
+            )
+            continue
+        try:
+            yield json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield _broken(
+                f"Dòng {line_no}: JSON không hợp lệ ({exc.msg}, cột {exc.colno})",
+                f"Line {line_no}: invalid JSON ({exc.msg}, column {exc.colno})",
+                text,
+            )
+
+
+def _read_json(f: IO[bytes]) -> Iterator[Any]:
+    head = f.read(3)
+    if head != b"\xef\xbb\xbf":
+        f.seek(0)
+    first = b""
+    while True:
+        ch = f.read(1)
+        if not ch or not ch.isspace():
+            first = ch
+            break
+    f.seek(f.tell() - len(first))
+    if first == b"[":  # a JSON list: stream its items
+        count = 0
+        try:
+            for item in ijson.items(f, "item", use_float=True):
+                count += 1
+                yield item
+        except ijson.JSONError as exc:
+            yield _broken(
+                f"JSON không hợp lệ sau bản ghi thứ {count}: {exc}",
+                f"Invalid JSON after record {count}: {exc}",
+            )
+        return
+    try:
+        doc = json.loads(f.read().decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        yield _broken(f"Tệp JSON không hợp lệ: {exc}", f"Invalid JSON file: {exc}")
+        return
+    if isinstance(doc, dict):
+        for envelope in ("result", "data"):  # LayThuTuc {result: [...]}, sync envelope {data: [...]}
+            inner = doc.get(envelope)
+            if isinstance(inner, list):
+                yield from inner
+                return
+    yield doc
+
+
+def read_records(path: str | Path) -> Iterator[Any]:
+    """The records of one file: a JSON list (streamed with ``ijson``), or JSON Lines for ``.jsonl``/``.ndjson``.
+
+    A JSON object with a ``result`` or ``data`` list (the LayThuTuc and sync envelopes) gives that list; any
+    other object is one record. Unreadable places (a broken line, a truncated list) are yielded as
+    :class:`UnreadableRecord` so that they are rejected with a reason naming the line; the valid records are kept.
+    Raises :class:`InputError` when the file cannot be opened.
+    """
+    p = Path(path)
+    try:
+        f = p.open("rb")
+    except OSError as exc:
+        raise _unreadable(p, exc) from exc
+    with f:
+        if p.suffix.lower() in (".jsonl", ".ndjson"):
+            yield from _read_jsonl(f)
+        else:
+            yield from _read_json(f)
+
+
+def _unreadable(path: Path, exc: OSError) -> InputError:
+    return InputError.single(
+        "unreadable_path",
+        f"Không đọc được '{path}': {exc.strerror or exc.__class__.__name__}",
+        f"Cannot read '{path}': {exc.strerror or exc.__class__.__name__}",
+        where=str(path),
+    )
+
+
+def find_record_files(kind: str, paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
+    """``(kind, file)`` pairs to ingest, in load order (units, procedures, publications, dossiers, progress,
+    petitions). A folder gives its ``KIND.json``/``KIND.jsonl`` files (only ``kind``'s unless ``kind`` is
+    ``auto``); a file with ``auto`` takes its kind from its name. Raises :class:`InputError` for a missing or
+    unreadable path, or a file whose kind cannot be told."""
+    if kind != "auto":
+        kind_spec(kind)
+    found: list[tuple[str, Path]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            wanted = KIND_ORDER if kind == "auto" else (kind,)
+            hits = [
+                (k, path / f"{k}{ext}") for k in wanted for ext in (".json", ".jsonl") if (path / f"{k}{ext}").is_file()
+            ]
+            if not hits:
+                names = ", ".join(f"{k}.json" for k in wanted)
+                raise InputError.single(
+                    "no_records",
+                    f"Thư mục '{path}' không có tệp bản ghi nào ({names})",
+                    f"Folder '{path}' holds no record file ({names})",
+                    where=str(path),
+                )
+            found.extend(hits)
+            continue
+        if not path.exists():
+            raise _unreadable(path, FileNotFoundError(2, "No such file or directory / Không có tệp"))
+        if not os.access(path, os.R_OK):
+            raise _unreadable(path, PermissionError(13, "Permission denied / Không có quyền đọc"))
+        if kind == "auto":
+            stem = path.name.split(".", 1)[0]
+            if stem not in KIND_ORDER:
+                listed = ", ".join(KIND_ORDER)
+                raise InputError.single(
+                    "unknown_kind",
+                    f"Không suy ra được loại bản ghi từ tên tệp '{path.name}' (cần {listed}); dùng --kind",
+                    f"Cannot tell the record kind from the file name '{path.name}' (expected {listed}); use --kind",
+                    where=str(path),
+                )
+            found.append((stem, path))
+        else:
+            found.append((kind, path))
+    if kind == "auto":
+        found.sort(key=lambda item: KIND_ORDER.index(item[0]))
+    return found
+
+
+def ingest_paths(
+    store: Store,
+    kind: str,
+    paths: Sequence[str | Path],
+    *,
+    batch_size: int = BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+) -> list[IngestReport]:
+    """Ingest files and records folders (see :func:`find_record_files`); one report (and receipt) per file."""
+    files = find_record_files(kind, paths)
+    return [
+        ingest_records(store, k, read_records(f), str(f), batch_size=batch_size, progress=progress) for k, f in files
+    ]
