@@ -12,7 +12,7 @@ and the structure tables; the result is the long table
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -52,6 +52,34 @@ class FactsOptions:
     dialect: Dialect = DUCKDB
 
 
+def fact_sums_sql(
+    table: str,
+    unit_column: str,
+    where: str,
+    specs: Sequence[tuple[str, str, str]],
+    online: str = "online",
+    scope: Callable[[str], str] = lambda code: "TRUE",
+    weight: str = "1",
+) -> str:
+    """Long (period_id, unit_code, indicator_code, numerator, denominator) sums of a facts table, pooled over
+    ``unit_closure`` ancestors in ONE scan (wide sums, then unpivoted). ``weight`` (+1/−1) serves deltas."""
+    sums = ", ".join(
+        f"SUM(CASE WHEN ({num.format(online=online)}) AND {scope(code)} THEN {weight} ELSE 0 END) AS n_{i}, "
+        f"SUM(CASE WHEN ({den}) AND {scope(code)} THEN {weight} ELSE 0 END) AS d_{i}"
+        for i, (code, num, den) in enumerate(specs)
+    )
+    wide = (
+        f"SELECT f.period_id, c.ancestor AS unit_code, {sums} "
+        f"FROM {table} f JOIN unit_closure c ON c.descendant = f.{unit_column} "
+        f"WHERE {where} GROUP BY f.period_id, c.ancestor"
+    )
+    unpivot = " UNION ALL ".join(
+        f"SELECT period_id, unit_code, '{code}' AS indicator_code, n_{i} AS numerator, d_{i} AS denominator FROM w"
+        for i, (code, _num, _den) in enumerate(specs)
+    )
+    return f"WITH w AS ({wide}) {unpivot}"
+
+
 def build_facts(con: duckdb.DuckDBPyConnection, options: FactsOptions = FactsOptions()) -> None:
     """Materialise the three facts tables for the periods currently in ``period_structure``."""
     d = options.dialect
@@ -89,16 +117,9 @@ def counters_sql(methodology: Methodology, procedure_code: str | None = None) ->
         ("dossier_facts", "unit_code", "TRUE", DOSSIER_INDICATORS),
         ("petition_facts", "holder_unit", "f.in_tree", PETITION_INDICATORS),
     ):
-        for code, num, den in specs:
-            if code not in ind or mode(code) is ProcedureFilter.OMITTED:
-                continue
-            parts.append(
-                f"SELECT f.period_id, c.ancestor AS unit_code, '{code}' AS indicator_code, "
-                f"SUM(CASE WHEN ({num.format(online=online)}) AND {scope(code)} THEN 1 ELSE 0 END) AS numerator, "
-                f"SUM(CASE WHEN ({den}) AND {scope(code)} THEN 1 ELSE 0 END) AS denominator "
-                f"FROM {table} f JOIN unit_closure c ON c.descendant = f.{unit_column} "
-                f"WHERE {where} GROUP BY f.period_id, c.ancestor"
-            )
+        chosen = [spec for spec in specs if spec[0] in ind and mode(spec[0]) is not ProcedureFilter.OMITTED]
+        if chosen:
+            parts.append(fact_sums_sql(table, unit_column, where, chosen, online, scope))
     catalogue_codes = ", ".join(f"'{c}'" for c in ind)
     parts.append(
         "SELECT period_id, unit_code, indicator_code, numerator, denominator "

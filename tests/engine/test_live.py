@@ -1,0 +1,108 @@
+"""Incremental updates give exactly the tables of a full rebuild (issue "Engine" item 6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from chiso766.domain.periods import VN_TZ, parse_period, periods_of_year
+from chiso766.engine.live import LiveIndex
+from chiso766.methodology import load_methodology
+from chiso766.store.db import Store
+from chiso766.store.load import ingest_records
+from tests.engine.synthetic import batches
+
+KINDS = ("units", "procedures", "publications", "dossiers", "progress", "petitions")
+METHOD = load_methodology("portal-2026")
+PERIODS = [
+    p
+    for p in periods_of_year(2026)
+    if p.type.value != "day" or parse_period("2026-07-01").start <= p.start < parse_period("2026-10-01").start
+]
+TABLES = {
+    "mat_counters": "period_id, unit_code, indicator_code",
+    "mat_dossier_facts": "period_id, dossier_id",
+    "mat_petition_facts": "period_id, petition_id",
+    "mat_catalogue_facts": "period_id, indicator_code, unit_code, item_code",
+}
+
+
+def ingest(store: Store, *docs: dict[str, list[Any]]) -> None:
+    for kind in KINDS:
+        for doc in docs:
+            if doc.get(kind):
+                report = ingest_records(store, kind, doc[kind], source=f"{kind}.json")
+                assert report.rejected == 0, report.problems[:3]
+
+
+def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    return {t: store.connection.execute(f"SELECT * FROM {t} ORDER BY {key}").fetchall() for t, key in TABLES.items()}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_incremental_equals_rebuild(seed: int) -> None:
+    """Batch 1 + rebuild at t1, then batch 2 (new, changed and linked records) + apply_changes at t2 gives the
+    same facts and counters as ingesting both batches and rebuilding at t2 — provisional periods included."""
+    one, two = batches(seed)
+    t1 = datetime(2026, 9, 25, 12, 0, tzinfo=VN_TZ)
+    t2 = datetime(2026, 9, 30, 18, 0, tzinfo=VN_TZ)
+
+    with Store() as incremental:
+        ingest(incremental, one)
+        live = LiveIndex(incremental, METHOD)
+        live.rebuild(PERIODS, as_of=t1)
+        before = snapshot(incremental)
+        ingest(incremental, two)
+        report = live.apply_changes(as_of=t2)
+        assert not report.full_rebuild
+        assert report.dossiers > 0 and report.petitions > 0
+        after = snapshot(incremental)
+
+    with Store() as full:
+        ingest(full, one, two)
+        LiveIndex(full, METHOD).rebuild(PERIODS, as_of=t2)
+        expected = snapshot(full)
+
+    assert before["mat_counters"] != expected["mat_counters"]  # the update had something to do
+    for table in TABLES:
+        assert after[table] == expected[table], table
+
+
+def test_clock_alone_moves_open_dossiers() -> None:
+    """No new record: moving as_of past due dates turns open dossiers late (DESIGN: time moves scores too)."""
+    one, _ = batches(3)
+    with Store() as store:
+        ingest(store, one)
+        live = LiveIndex(store, METHOD)
+        live.rebuild([parse_period("2026Q3")], as_of=datetime(2026, 8, 1, 0, 0, tzinfo=VN_TZ))
+        report = live.apply_changes(as_of=datetime(2026, 9, 30, 23, 0, tzinfo=VN_TZ))
+        assert report.dossiers > 0
+        moved = snapshot(store)
+    with Store() as store:
+        ingest(store, one)
+        LiveIndex(store, METHOD).rebuild([parse_period("2026Q3")], as_of=datetime(2026, 9, 30, 23, 0, tzinfo=VN_TZ))
+        assert snapshot(store) == moved
+
+
+def test_catalogue_change_falls_back_to_rebuild() -> None:
+    one, _ = batches(4)
+    with Store() as store:
+        ingest(store, one)
+        live = LiveIndex(store, METHOD)
+        live.rebuild([parse_period("2026Q3")])
+        ingest(store, {"procedures": [dict(one["procedures"][0], TENTTHC="Tên mới")]})
+        assert live.apply_changes().full_rebuild
+
+
+def test_nothing_changed_is_a_no_op() -> None:
+    one, _ = batches(5)
+    with Store() as store:
+        ingest(store, one)
+        live = LiveIndex(store, METHOD)
+        live.rebuild([parse_period("2026-08")])
+        before = snapshot(store)
+        report = live.apply_changes()
+        assert (report.dossiers, report.petitions, report.full_rebuild) == (0, 0, False)
+        assert snapshot(store) == before
