@@ -15,7 +15,7 @@ from rich.table import Table
 
 from chiso766.cli import render
 from chiso766.domain.periods import VN_TZ, Period, parse_period
-from chiso766.engine.compute import Engine, PeriodScores, compute_json, rank_within
+from chiso766.engine.compute import Engine, PeriodScores, compute_json, rank_within, within_calendar
 from chiso766.engine.counters import FactsOptions
 from chiso766.engine.explain import explain
 from chiso766.errors import InputError
@@ -87,6 +87,7 @@ def _scores(
 ) -> tuple[Engine, PeriodScores, PeriodScores | None]:
     codes = tuple(c.strip() for c in population_codes.split(",") if c.strip())
     engine = Engine(store, load_methodology(methodology), FactsOptions(population_db_codes=codes))
+    with_previous = with_previous and within_calendar(period.previous())
     periods = [period, period.previous()] if with_previous else [period]
     engine.prepare(periods, as_of, procedure)
     current = engine.period_scores(period, as_of)

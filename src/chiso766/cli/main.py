@@ -152,7 +152,10 @@ def run() -> None:
     """Console entry point: library errors become one line on stderr and exit status 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        # With standalone_mode=False, typer returns a command's typer.Exit code instead of raising it.
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
     except MethodologyError as exc:  # every problem of a methodology file, one per line
         sys.stderr.write(f"Lỗi / Error: {exc.message_vi} / {exc.message_en}\n")
         sys.stderr.write("".join(f"  - {p.line()}\n" for p in exc.problems))

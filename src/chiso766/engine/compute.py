@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 
+from chiso766.domain.calendar import load_calendar
 from chiso766.domain.periods import Period
 from chiso766.engine.counters import FactsOptions, build_counters, build_facts
 from chiso766.engine.structure import load_calendar_table, load_period_structure, rebuild_unit_closure
@@ -66,6 +67,17 @@ class Engine:
         """Build structure, facts and counters for ``periods`` judged at ``as_of`` (default: closed)."""
         if not periods:
             raise InputError.single("no_period", "Chưa chọn kỳ", "No period selected", field="period")
+        calendar = load_calendar()
+        for p in periods:
+            if not within_calendar(p):
+                raise InputError.single(
+                    "calendar_out_of_range",
+                    f"Kỳ {p.id} nằm ngoài lịch ngày làm việc đã công bố "
+                    f"({calendar.first_day:%d/%m/%Y}–{calendar.last_day:%d/%m/%Y}); không thể tính chính xác",
+                    f"Period {p.id} is outside the published working-day calendar "
+                    f"({calendar.first_day:%d/%m/%Y}–{calendar.last_day:%d/%m/%Y}); it cannot be computed exactly",
+                    field="period",
+                )
         self._ensure_structure()
         load_period_structure(self.con, periods, as_of)
         build_facts(self.con, self.options)
@@ -136,6 +148,12 @@ class Engine:
         )
         provisional = as_of is not None and period.is_provisional(as_of)
         return PeriodScores(period, provisional, scores, units, national, ranks, sizes)
+
+
+def within_calendar(period: Period) -> bool:
+    """Whether every day of ``period`` is in the working-day calendar (D-gen-5: never guess outside it)."""
+    calendar = load_calendar()
+    return calendar.first_day <= period.start and period.end - timedelta(days=1) <= calendar.last_day
 
 
 def rank_within(
