@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-SRC    := src tests scripts
+SRC    := src tests scripts bench
 
 .PHONY: setup demo test lint format check clean
 

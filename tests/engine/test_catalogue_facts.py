@@ -61,15 +61,18 @@ from typing import Any
 import duckdb
 import pytest
 
-from chiso766.domain.periods import parse_period
+from chiso766.domain.periods import parse_period, periods_of_year
+from chiso766.engine.counters import filter_catalogue_facts
 from chiso766.engine.dialect import SPARK
+from chiso766.engine.explain import _miss_source
 from chiso766.engine.facts_catalogue import (
     CATALOGUE_INDICATORS,
     MISS_REASONS,
     catalogue_counts_sql,
     catalogue_facts_sql,
 )
-from chiso766.engine.structure import load_calendar_table, load_period_structure, rebuild_unit_closure
+from chiso766.engine.structure import STRUCTURE_DDL, load_calendar_table, load_period_structure, rebuild_unit_closure
+from chiso766.methodology import load_methodology
 from chiso766.store.db import Store
 
 Con = duckdb.DuckDBPyConnection
@@ -268,11 +271,19 @@ def nd(c: Counts, period: str, unit: str, indicator: str) -> tuple[int, int]:
 
 
 def facts(con: Con, period: str, indicator: str) -> dict[tuple[str, str], tuple[bool, str | None]]:
+    """The facts of ``period``: its own rows with the static ('*') rows, one per (unit, item) — a hit if either
+    row is; otherwise the period row's reason (it says why the item misses in that period), else the static one."""
     rows = con.execute(
-        "SELECT unit_code, item_code, hit, reason FROM catalogue_facts WHERE period_id = ? AND indicator_code = ?",
+        "SELECT unit_code, item_code, hit, reason, period_id = '*' FROM catalogue_facts "
+        "WHERE period_id IN ('*', ?) AND indicator_code = ? ORDER BY 5 DESC",
         [period, indicator],
     ).fetchall()
-    return {(u, i): (h, r) for u, i, h, r in rows}
+    merged: dict[tuple[str, str], tuple[bool, str | None]] = {}
+    for u, i, h, r, _static in rows:  # static rows first, the period's row then takes over
+        before = merged.get((u, i))
+        hit = bool(h) or (before is not None and before[0])
+        merged[(u, i)] = (hit, None if hit else r)
+    return merged
 
 
 # --- shape ---------------------------------------------------------------------------------------------------------
@@ -304,19 +315,22 @@ def test_columns_types_and_one_row_per_key(con: Con) -> None:
 
 
 def test_counts_helper_equals_python_pooling(con: Con) -> None:
-    """catalogue_counts_sql = for each ancestor, |distinct items| and |distinct hit items| over its subtree's rows,
-    recomputed here in Python from the facts rows and unit_closure."""
+    """catalogue_counts_sql = for each ancestor and period, |distinct items| and |distinct hit items| over its
+    subtree's rows of that period and the static ('*') rows, recomputed here in Python from the facts rows and
+    unit_closure."""
     build(con)
     closure = con.execute("SELECT ancestor, descendant FROM unit_closure").fetchall()
+    periods = [p for (p,) in con.execute("SELECT period_id FROM period_structure").fetchall()]
     rows = con.execute("SELECT period_id, indicator_code, unit_code, item_code, hit FROM catalogue_facts").fetchall()
     items: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     hits: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for period, indicator, unit, item, hit in rows:
-        for ancestor, descendant in closure:
-            if descendant == unit:
-                items[(period, ancestor, indicator)].add(item)
-                if hit:
-                    hits[(period, ancestor, indicator)].add(item)
+    for row_period, indicator, unit, item, hit in rows:
+        for period in periods if row_period == "*" else [row_period]:  # a static row is in every period
+            for ancestor, descendant in closure:
+                if descendant == unit:
+                    items[(period, ancestor, indicator)].add(item)
+                    if hit:
+                        hits[(period, ancestor, indicator)].add(item)
     expected = {k: (len(hits[k]), len(v)) for k, v in items.items()}
     assert counts(con) == expected
 
@@ -646,3 +660,199 @@ def test_spark_dialect_and_parameters() -> None:
         catalogue_facts_sql(province_publish_days=-1)
     with pytest.raises(ValueError):
         catalogue_counts_sql("facts; DROP TABLE units")
+
+
+# --- static ('*') and dynamic rows -----------------------------------------------------------------------------------
+
+H88_UNITS = [
+    ("H88", "Tỉnh H88", None, "province", "000.00.00.H88"),
+    ("H88.D1", "Huyện 1", "H88", "district", None),
+    ("H88.D1.X1", "Xã 1 (H88)", "H88.D1", "commune", None),
+]
+
+
+def load_two_provinces(con: Con) -> None:
+    """The H99 fixture plus a three-level province H88 (province → district → commune) with a DVC at the district,
+    a fee TTHC implemented by the district and dossiers on scattered days, so pooling goes two levels deep."""
+    load_fixture(con)
+    add_units(con, H88_UNITS)
+    con.execute("INSERT INTO services VALUES ('S9', 'T3', 'H88.D1', 'full', 'public')")
+    con.execute("INSERT INTO procedure_units VALUES ('T5', 'H88.D1')")
+    add_dossier(con, "E1", "H88.D1.X1", "T3", channel="2", received="2026-07-14 09:00", vneid=True)
+    add_dossier(con, "E2", "H88.D1.X1", "T5", received="2026-07-14 10:00", fee_state="nonzero", payment="1")
+    add_dossier(con, "E3", "H88.D1", "T1", received="2026-09-02 09:00", fee_state="all_zero")
+    add_dossier(con, "E4", "H88.D1.X1", "T2", channel="2", received="2026-12-30 09:00", fee_state="nonzero",
+                payment="2", db_codes=("1",))  # fmt: skip
+    add_dossier(con, "E5", "H88.D1", "T5", channel="2", received="2026-07-14 11:00", fee_state="none")
+
+
+def brute_force_counts(con: Con) -> Counts:
+    """The former representation — every static row copied into every period of ``period_structure`` — pooled
+    by COUNT(DISTINCT) over ``unit_closure`` (the former catalogue_counts_sql)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE per_period_facts AS
+        SELECT ps.period_id, f.indicator_code, f.unit_code, f.item_code, f.hit
+        FROM catalogue_facts f CROSS JOIN period_structure ps WHERE f.period_id = '*'
+        UNION ALL
+        SELECT f.period_id, f.indicator_code, f.unit_code, f.item_code, f.hit
+        FROM catalogue_facts f JOIN period_structure ps ON ps.period_id = f.period_id
+        """
+    )
+    rows = con.execute(
+        """
+        SELECT f.period_id, c.ancestor, f.indicator_code,
+               COUNT(DISTINCT CASE WHEN f.hit THEN f.item_code END), COUNT(DISTINCT f.item_code)
+        FROM per_period_facts f JOIN unit_closure c ON c.descendant = f.unit_code
+        GROUP BY f.period_id, c.ancestor, f.indicator_code
+        """
+    ).fetchall()
+    return {(p, u, i): (int(n), int(den)) for p, u, i, n, den in rows}
+
+
+def keep_only(con: Con, procedure: str) -> None:
+    """The TTHC filter applied to every catalogue indicator (services through their TTHC), as
+    counters.filter_catalogue_facts does for the indicators a methodology filters."""
+    con.execute(
+        "DELETE FROM catalogue_facts WHERE COALESCE((SELECT s.procedure_code FROM services s "
+        "WHERE s.service_code = catalogue_facts.item_code), catalogue_facts.item_code) <> ?",
+        [procedure],
+    )
+
+
+YEAR_PERIODS = periods_of_year(2026)  # 365 days, 53 weeks, 12 months, 4 quarters, 2 halves, M9, year
+
+
+@pytest.mark.parametrize(
+    ("options", "as_of", "only"),
+    [
+        ({}, None, None),
+        ({}, datetime(2026, 7, 28, 10, 0), None),
+        ({"payment_denominator_from_catalogue": False}, None, None),
+        ({"population_db_codes": ("1", "7")}, None, None),
+        ({}, None, "T1"),
+        ({}, None, "T3"),
+        ({}, None, "T5"),
+    ],
+)
+def test_counts_equal_per_period_expansion(
+    store: Con, options: dict[str, Any], as_of: datetime | None, only: str | None
+) -> None:
+    """Over the 438 periods of 2026 (days included; closed, or provisional at 28/07), with and without the 3.5
+    catalogue route, and after a TTHC filter, catalogue_counts_sql gives exactly the COUNT(DISTINCT) pooling of
+    the per-period rows (static rows copied into every period)."""
+    load_two_provinces(store)
+    load_period_structure(store, YEAR_PERIODS, as_of=as_of)
+    build(store, **options)
+    if only is not None:
+        keep_only(store, only)
+    expected = brute_force_counts(store)
+    assert len({p for p, _, _ in expected}) == len(YEAR_PERIODS)  # static rows reach every period
+    assert counts(store) == expected
+
+
+def test_procedure_filter_keeps_static_rows_consistent(store: Con) -> None:
+    """counters.filter_catalogue_facts drops the other TTHC's rows, '*' and dated alike (3.2 is filtered in
+    portal-2026): the counts still equal the per-period expansion and only T3's DVC remain."""
+    load_two_provinces(store)
+    load_period_structure(store, [parse_period(p) for p in (JUL, AUG, "2026-07-14")])
+    build(store)
+    filter_catalogue_facts(store, load_methodology("portal-2026"), "T3")
+    left = store.execute(
+        "SELECT DISTINCT period_id = '*', item_code FROM catalogue_facts WHERE indicator_code = 'ONLINE_SERVICES_USED'"
+    ).fetchall()
+    assert set(left) == {(True, "S4"), (True, "S8"), (True, "S9"), (False, "S4"), (False, "S8"), (False, "S9")}
+    assert counts(store) == brute_force_counts(store)
+    assert nd(counts(store), "2026-07-14", "H88", "ONLINE_SERVICES_USED") == (1, 1)  # E1 → S9 at the district
+
+
+def test_static_rows_are_written_once(store: Con) -> None:
+    """The static part does not grow with the number of periods: the same '*' rows for one month and for the 438
+    periods of the year, and no dated row repeats a static item's default (non-hit) verdict."""
+    load_two_provinces(store)
+    static_sql = "SELECT indicator_code, unit_code, item_code, hit, reason FROM catalogue_facts WHERE period_id = '*'"
+    load_period_structure(store, [parse_period(JUL)])
+    build(store)
+    one_period = sorted(store.execute(static_sql).fetchall())
+    load_period_structure(store, YEAR_PERIODS)
+    build(store)
+    many_periods = sorted(store.execute(static_sql).fetchall())
+    assert one_period == many_periods
+    assert store.execute(f"SELECT COUNT(*) FROM ({catalogue_facts_sql(part='static')})").fetchone() == (
+        len(many_periods),
+    )
+    dated_defaults = store.execute(
+        """
+        SELECT COUNT(*) FROM catalogue_facts WHERE period_id <> '*' AND (
+            indicator_code IN ('PUBLIC_CONTENT_FULL', 'ONLINE_PROCEDURES')
+            OR (indicator_code = 'ONLINE_SERVICES_USED' AND NOT hit)
+            OR (indicator_code IN ('PAYMENT_PROCEDURES_INTEGRATED', 'CITIZEN_DATA_CONNECTED_FORMALITY')
+                AND reason = 'no_dossier_in_period'))
+        """
+    ).fetchone()
+    assert dated_defaults == (0,)
+    # Dated rows come from QĐCB, clicks and dossiers only (the periods around a few days): a small fraction of the
+    # static × 438 rows a per-period copy would take.
+    dated = store.execute("SELECT COUNT(*) FROM catalogue_facts WHERE period_id <> '*'").fetchone()
+    assert dated is not None and dated[0] * 20 < len(many_periods) * len(YEAR_PERIODS)
+
+
+def test_dynamic_part_with_stored_static_rows_equals_all(store: Con) -> None:
+    """part='static' + part='dynamic' = part='all' (the same rows); and refreshing the dated rows of some periods
+    only (part='dynamic' with period_structure = those periods, as LiveIndex does) next to the stored '*' rows
+    gives the same counts for those periods as the full build."""
+    load_two_provinces(store)
+    load_period_structure(store, YEAR_PERIODS)
+    build(store)
+    all_rows = sorted(store.execute("SELECT * FROM catalogue_facts").fetchall())
+    expected = counts(store)
+    store.execute("DROP TABLE catalogue_facts")
+    store.execute(f"CREATE TABLE catalogue_facts AS {catalogue_facts_sql(part='static')}")
+    store.execute(f"INSERT INTO catalogue_facts {catalogue_facts_sql(part='dynamic')}")
+    assert sorted(store.execute("SELECT * FROM catalogue_facts").fetchall()) == all_rows
+    assert counts(store) == expected
+
+    touched = [parse_period(p) for p in ("2026-07-14", "2026W29", JUL, "2026Q3", "2026")]
+    ids = [p.id for p in touched]
+    store.execute(f"DELETE FROM catalogue_facts WHERE period_id IN ({', '.join('?' for _ in ids)})", ids)
+    load_period_structure(store, touched)
+    store.execute(f"INSERT INTO catalogue_facts {catalogue_facts_sql(part='dynamic')}")
+    assert sorted(store.execute("SELECT * FROM catalogue_facts").fetchall()) == all_rows
+    assert counts(store) == {k: v for k, v in expected.items() if k[0] in ids}
+
+
+def test_static_part_needs_no_periods(store: Con) -> None:
+    """The static rows do not read period_structure (it need not exist); with no period there is no dated row."""
+    load_fixture(store)
+    static = store.execute(catalogue_facts_sql(part="static")).fetchall()
+    assert static and {row[0] for row in static} == {"*"}
+    store.execute(STRUCTURE_DDL["period_structure"])  # no period
+    assert store.execute(catalogue_facts_sql(part="dynamic")).fetchall() == []
+    assert sorted(store.execute(catalogue_facts_sql()).fetchall()) == sorted(static)
+    with pytest.raises(ValueError):
+        catalogue_facts_sql(part="some")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("period", [JUL, AUG, SEP])
+def test_explain_misses_merge_static_and_dated_rows(con: Con, period: str) -> None:
+    """explain lists, per (unit, item), the items of the '*' and the period's rows with no hit in the period, with
+    the period row's reason when it has one (a dossier without population data: no_population_data_use, not the
+    static row's no_dossier_in_period)."""
+    build(con)
+    methodology = load_methodology("portal-2026")
+    for indicator in CATALOGUE_INDICATORS:
+        source = _miss_source(methodology, indicator)
+        assert source is not None and source[1] == "procedure"
+        rows = con.execute(source[0], {"period": period}).fetchall()
+        assert len(rows) == len({(r[1], r[0]) for r in rows})  # one row per (unit, item)
+        got = {(unit, record): reason for record, unit, _proc, reason, _at in rows}
+        expected = {key: reason for key, (hit, reason) in facts(con, period, indicator).items() if not hit}
+        assert got == expected, indicator
+    source = _miss_source(methodology, "CITIZEN_DATA_CONNECTED_FORMALITY")
+    assert source is not None
+    misses = {(u, i): r for i, u, _p, r, _a in con.execute(source[0], {"period": period}).fetchall()}
+    # H99.C2's T3: D8 (22/07, MaCSDL '7' only) and D3 (05/08, no data) miss; nothing in September.
+    assert misses[(COMMUNE_2, "T3")] == ("no_dossier_in_period" if period == SEP else "no_population_data_use")
+    if period == JUL:
+        assert misses[(DEPT_A, "T2")] == "no_dossier_in_period"
+        assert (DEPT_B, "T1") not in misses  # D5's store component: a hit in July

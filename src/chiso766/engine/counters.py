@@ -156,7 +156,10 @@ def counters_sql(methodology: Methodology, procedure_code: str | None = None) ->
 
 
 def filter_catalogue_facts(con: duckdb.DuckDBPyConnection, methodology: Methodology, procedure_code: str) -> None:
-    """Keep only the selected TTHC's rows for catalogue indicators the methodology filters (3.2 via its DVC)."""
+    """Keep only the selected TTHC's rows for catalogue indicators the methodology filters (3.2 via its DVC).
+
+    Static (``period_id = '*'``) and dated rows alike: every row of another TTHC goes, in every period, which
+    keeps the row-set properties :func:`catalogue_counts_sql` counts with (closure, one unit per DVC)."""
     filtered = [i.code for i in methodology.indicators if i.procedure_filter is ProcedureFilter.FILTERED]
     if not filtered:
         return

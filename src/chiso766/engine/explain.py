@@ -194,9 +194,15 @@ def _miss_source(methodology: Methodology, code: str) -> tuple[str, str] | None:
                 f"WHERE period_id = $period AND in_tree AND ({den}) AND NOT ({num})",
                 "petition",
             )
+    from chiso766.engine.facts_catalogue import STATIC_PERIOD
+
+    # Catalogue facts of a period = its dated rows and the static ('*') rows (facts_catalogue "Representation"):
+    # an item of a unit misses when none of its rows is a hit; the dated row's reason explains the period.
     return (
         "SELECT item_code AS record_id, unit_code, item_code AS procedure_code, "
-        "COALESCE(reason, 'miss') AS reason, CAST(NULL AS TIMESTAMP) AS detail_at FROM catalogue_facts "
-        f"WHERE period_id = $period AND indicator_code = '{code}' AND NOT hit",
+        f"COALESCE(MAX(CASE WHEN period_id <> '{STATIC_PERIOD}' THEN reason END), MAX(reason), 'miss') AS reason, "
+        "CAST(NULL AS TIMESTAMP) AS detail_at FROM catalogue_facts "
+        f"WHERE period_id IN ('{STATIC_PERIOD}', $period) AND indicator_code = '{code}' "
+        "GROUP BY unit_code, item_code HAVING MAX(CASE WHEN hit THEN 1 ELSE 0 END) = 0",
         "procedure",
     )

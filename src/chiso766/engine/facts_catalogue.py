@@ -4,7 +4,7 @@ These indicators count procedures (TTHC) or online services (DVC), not dossiers,
 by DISTINCT items, never by summing its children (METHODOLOGY §2 General rules, "union of … TTHC").
 :func:`catalogue_facts_sql` returns one row per ``(period_id, indicator_code, unit_code, item_code)``:
 
-``period_id``       a period of ``period_structure``;
+``period_id``       a period of ``period_structure``, or ``'*'`` for a *static* row (valid in every period);
 ``indicator_code``  PUBLISH_ON_TIME | PUBLIC_UPDATE_ON_TIME | PUBLIC_CONTENT_FULL | ONLINE_PROCEDURES |
                     ONLINE_SERVICES_USED | PAYMENT_PROCEDURES_INTEGRATED | PAYMENT_PROCEDURES_ONLINE |
                     CITIZEN_DATA_CONNECTED_FORMALITY;
@@ -13,8 +13,25 @@ by DISTINCT items, never by summing its children (METHODOLOGY §2 General rules,
 ``hit``             BOOLEAN, the item is in the numerator;
 ``reason``          why it is not (a stable code for explanations, listed in :data:`MISS_REASONS`); NULL on a hit.
 
+Representation (static and dynamic rows). The facts of period P are the rows of P together with the ``'*'``
+rows: an item of indicator I at unit u is in P's denominator iff it has a ``'*'`` row or a P row, and in P's
+numerator iff one of those rows is a hit (a P row says why the item misses in P, so explanations prefer its
+``reason``). Period-independent rows are written once (``'*'``), not once per period:
+
+- *static* (``part="static"``): 1.3 items (hit = ``components_complete``); 3.1 items (hit = public DVC in the
+  subtree); 3.2 items (every counted DVC, hit FALSE); 4.5a items (citizen TTHC under authority, hit FALSE);
+  the catalogue route of 3.5 (hit FALSE). They change only with the catalogue or the units.
+- *dynamic* (``part="dynamic"``, real period ids, sparse: driven by QĐCB, clicks and dossiers): 1.1, 1.2;
+  3.2 used DVC (hit TRUE); 4.5a TTHC under authority with a dossier received in the period (hit = connected;
+  a non-hit says ``no_population_data_use``); the dossier route of 3.5 (hit = a non-zero fee dossier); 3.5b.
+
+``part="all"`` (the default) returns both. The rules below define each indicator's items and hits per period;
+this split only says where each row is stored.
+
 :func:`catalogue_counts_sql` pools that table (read from ``catalogue_facts``) over ``unit_closure``: for every
-ancestor unit, denominator = COUNT(DISTINCT item_code) and numerator = COUNT(DISTINCT item_code) among hits.
+ancestor unit and period, denominator = the number of distinct items of the ``'*'`` and the period's rows of
+its subtree, numerator = the number of distinct items among those with a hit (see its docstring for how this
+is computed without a per-period copy of the static rows).
 Each row's ``hit`` is written so that this OR-over-the-subtree is exactly the indicator at every level.
 
 Shared definitions (``Cat-*`` ids are cited in the SQL and the tests):
@@ -72,12 +89,12 @@ Per indicator:
   deadline has passed, in the period where the deadline falls (so a QĐCB on the last day of a period is
   judged in the next one, not declared late before its 5 days are over; one that is never made public is
   still counted, once).
-- **1.3 PUBLIC_CONTENT_FULL** Snapshot, the same rows in every period: currently public TTHC per owner
-  (Cat-owner); hit = ``components_complete`` (NULL ⇒ ``components_unknown``).
+- **1.3 PUBLIC_CONTENT_FULL** Snapshot, the same rows in every period (static rows): currently public TTHC per
+  owner (Cat-owner); hit = ``components_complete`` (NULL ⇒ ``components_unknown``).
 - **3.1 ONLINE_PROCEDURES** Items: Cat-authority; hit iff a DVC of the TTHC with status ``public`` (either
   level) exists at the unit or in its subtree; a TTHC with a partial and a full DVC is one item. Rows for
   every unit with authority, children included (the rate is published, D-score-5 gives them 0 points).
-  The catalogue is current state, so every period gets the same rows (M §3 #9 leaves the portal's
+  The catalogue is current state, so every period gets the same rows (static rows; M §3 #9 leaves the portal's
   month-vs-year difference unexplained).
 - **3.2 ONLINE_SERVICES_USED** Items: DVC (``item_code`` = MaDVC) with status public / pending_withdrawal /
   testing at their (known) ``unit_code``. An online dossier (``channel = '2'``, Cat-arrival) of TTHC P at
@@ -108,12 +125,15 @@ Per indicator:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from chiso766.engine.dialect import DUCKDB, Dialect
 
 __all__ = [
     "CATALOGUE_INDICATORS",
     "MISS_REASONS",
+    "STATIC_PERIOD",
+    "Part",
     "catalogue_counts_sql",
     "catalogue_facts_sql",
 ]
@@ -146,6 +166,14 @@ MISS_REASONS: dict[str, tuple[str, ...]] = {
 }
 """The ``reason`` codes each indicator can give for a row that is not a hit."""
 
+STATIC_PERIOD = "*"
+"""``period_id`` of a static row: it belongs to every period of ``period_structure``."""
+
+Part = Literal["all", "static", "dynamic"]
+"""Which rows :func:`catalogue_facts_sql` produces (see "Representation" in the module docstring)."""
+
+_PARTS: tuple[Part, ...] = ("all", "static", "dynamic")
+
 _CURRENT = "COALESCE({t}.status, 'public') IN ('public', 'public_amended')"  # Cat-status
 
 
@@ -164,6 +192,7 @@ def catalogue_facts_sql(
     province_update_days: int = 5,
     population_db_codes: Sequence[str] = ("1",),
     payment_denominator_from_catalogue: bool = True,
+    part: Part = "all",
 ) -> str:
     """One SELECT of the long catalogue facts table (columns in the module docstring).
 
@@ -172,8 +201,11 @@ def catalogue_facts_sql(
     ``period_structure``. ``province_publish_days`` (1.1) and ``province_update_days`` (1.2) are the
     province thresholds; a ministry's are 20 and 10 (M §3 #15). ``population_db_codes`` is the MaCSDL set
     of the population database (D-4.5b-1). ``payment_denominator_from_catalogue`` keeps the catalogue route
-    of the 3.5 denominator (see the module docstring).
+    of the 3.5 denominator (see the module docstring). ``part`` selects the static rows (``period_id = '*'``),
+    the dynamic rows (periods of ``period_structure``) or both; the static rows do not read ``period_structure``.
     """
+    if part not in _PARTS:
+        raise ValueError(f"part must be one of {_PARTS}, got {part!r}")
     for name, days in (
         ("province_publish_days", province_publish_days),
         ("province_update_days", province_update_days),
@@ -187,18 +219,96 @@ def catalogue_facts_sql(
     n12 = province_update_days
     population_filter = f"db_code IN ({_sql_strings(codes)})" if codes else "1 = 0"
     clicked_on = dialect.local_date("t.published_at")
-    catalogue_route = (
+    static_selects = [
+        # 1.3: one row per owner × currently public TTHC.
         f"""
-            SELECT ps.period_id, pu.unit_code, pu.procedure_code
-            FROM period_structure ps
-            CROSS JOIN procedure_units pu
-            JOIN units u ON u.unit_code = pu.unit_code
-            JOIN tthc t ON t.procedure_code = pu.procedure_code
-            WHERE t.has_fee AND {_current("t")}
-            UNION"""
-        if payment_denominator_from_catalogue
-        else ""
-    )
+SELECT '{STATIC_PERIOD}' AS period_id, 'PUBLIC_CONTENT_FULL' AS indicator_code, co.owner AS unit_code,
+       t.procedure_code AS item_code,
+       CASE WHEN t.components_complete THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN t.components_complete IS NULL THEN 'components_unknown'
+            WHEN t.components_complete THEN NULL ELSE 'components_incomplete' END AS reason
+FROM catalogue_owner co
+JOIN tthc t ON t.procedure_code = co.procedure_code
+WHERE {_current("t")}""",
+        # 3.1: authority (already per ancestor), hit judged over the subtree.
+        f"""
+SELECT '{STATIC_PERIOD}' AS period_id, 'ONLINE_PROCEDURES' AS indicator_code, a.unit_code,
+       a.procedure_code AS item_code,
+       CASE WHEN sc.procedure_code IS NOT NULL THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN sc.procedure_code IS NULL THEN 'no_public_service' ELSE NULL END AS reason
+FROM authority a
+LEFT JOIN public_service_scope sc ON sc.unit_code = a.unit_code AND sc.procedure_code = a.procedure_code""",
+        # 3.2 items: every counted DVC; its hits are dynamic rows.
+        f"""
+SELECT '{STATIC_PERIOD}' AS period_id, 'ONLINE_SERVICES_USED' AS indicator_code, cs.unit_code,
+       cs.service_code AS item_code, FALSE AS hit, 'no_online_dossier' AS reason
+FROM counted_services cs""",
+        # 4.5a items: citizen TTHC under authority; its evidence rows are dynamic.
+        f"""
+SELECT '{STATIC_PERIOD}' AS period_id, 'CITIZEN_DATA_CONNECTED_FORMALITY' AS indicator_code, a.unit_code,
+       a.procedure_code AS item_code, FALSE AS hit, 'no_dossier_in_period' AS reason
+FROM authority a
+JOIN tthc t ON t.procedure_code = a.procedure_code
+WHERE t.citizen_applicant""",
+    ]
+    if payment_denominator_from_catalogue:
+        # 3.5 catalogue route: currently public fee TTHC at their known implementing units.
+        static_selects.append(
+            f"""
+SELECT '{STATIC_PERIOD}' AS period_id, 'PAYMENT_PROCEDURES_INTEGRATED' AS indicator_code, pu.unit_code,
+       pu.procedure_code AS item_code, FALSE AS hit, 'no_dossier_in_period' AS reason
+FROM procedure_units pu
+JOIN units u ON u.unit_code = pu.unit_code
+JOIN tthc t ON t.procedure_code = pu.procedure_code
+WHERE t.has_fee AND {_current("t")}"""
+        )
+    dynamic_selects = [
+        """
+SELECT period_id, 'PUBLISH_ON_TIME' AS indicator_code, unit_code, item_code,
+       CASE WHEN verdict = 0 THEN TRUE ELSE FALSE END AS hit,
+       CASE verdict WHEN 1 THEN 'published_late' WHEN 2 THEN 'date_outside_calendar'
+                    WHEN 3 THEN 'no_effective_date' ELSE NULL END AS reason
+FROM f11""",
+        """
+SELECT period_id, 'PUBLIC_UPDATE_ON_TIME' AS indicator_code, unit_code, item_code,
+       CASE WHEN verdict = 0 THEN TRUE ELSE FALSE END AS hit,
+       CASE verdict WHEN 1 THEN 'published_late' WHEN 2 THEN 'not_made_public'
+                    WHEN 3 THEN 'no_decision_before_publication' WHEN 4 THEN 'date_outside_calendar'
+                    ELSE NULL END AS reason
+FROM f12""",
+        # 3.2 hits: the counted DVC an online dossier of the period is attributed to.
+        """
+SELECT period_id, 'ONLINE_SERVICES_USED' AS indicator_code, unit_code, service_code AS item_code,
+       TRUE AS hit, CAST(NULL AS VARCHAR) AS reason
+FROM used_services""",
+        # 3.5 dossier route: every unit with a fee-TTHC dossier in the period; hit = a non-zero fee dossier.
+        """
+SELECT period_id, 'PAYMENT_PROCEDURES_INTEGRATED' AS indicator_code, unit_code, procedure_code AS item_code,
+       CASE WHEN nonzero = 1 THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN nonzero = 1 THEN NULL ELSE 'no_nonzero_fee_dossier' END AS reason
+FROM fee_dossier_summary""",
+        """
+SELECT period_id, 'PAYMENT_PROCEDURES_ONLINE' AS indicator_code, unit_code, procedure_code AS item_code,
+       CASE WHEN paid_online = 1 THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN paid_online = 1 THEN NULL ELSE 'no_online_payment' END AS reason
+FROM f35b""",
+        # 4.5a evidence: citizen TTHC under authority with a dossier received in the period in the subtree.
+        """
+SELECT e.period_id, 'CITIZEN_DATA_CONNECTED_FORMALITY' AS indicator_code, a.unit_code,
+       a.procedure_code AS item_code,
+       CASE WHEN e.connected = 1 THEN TRUE ELSE FALSE END AS hit,
+       CASE WHEN e.connected = 1 THEN NULL ELSE 'no_population_data_use' END AS reason
+FROM f45_evidence e
+JOIN authority a ON a.unit_code = e.unit_code AND a.procedure_code = e.procedure_code
+JOIN tthc t ON t.procedure_code = a.procedure_code
+WHERE t.citizen_applicant""",
+    ]
+    selects = {
+        "all": static_selects + dynamic_selects,
+        "static": static_selects,
+        "dynamic": dynamic_selects,
+    }[part]
+    body = "\nUNION ALL".join(selects)
 
     return f"""
 WITH
@@ -394,7 +504,7 @@ counted_services AS (
     WHERE s.status IN ('public', 'pending_withdrawal', 'testing')
 ),
 online_dossier_candidates AS (
-    SELECT pd.period_id, pd.dossier_id, cs.service_code, c.depth,
+    SELECT pd.period_id, pd.dossier_id, cs.unit_code, cs.service_code, c.depth,
            MIN(c.depth) OVER (PARTITION BY pd.period_id, pd.dossier_id) AS nearest
     FROM period_dossiers pd
     JOIN unit_closure c ON c.descendant = pd.unit_code
@@ -402,7 +512,7 @@ online_dossier_candidates AS (
     WHERE pd.channel = '2'
 ),
 used_services AS (
-    SELECT DISTINCT period_id, service_code FROM online_dossier_candidates WHERE depth = nearest
+    SELECT DISTINCT period_id, unit_code, service_code FROM online_dossier_candidates WHERE depth = nearest
 ),
 
 -- 3.5 / 3.5b
@@ -415,9 +525,6 @@ fee_dossier_summary AS (
     SELECT period_id, unit_code, procedure_code,
            MAX(CASE WHEN fee_state = 'nonzero' THEN 1 ELSE 0 END) AS nonzero
     FROM fee_dossiers GROUP BY period_id, unit_code, procedure_code
-),
-f35_items AS ({catalogue_route}
-            SELECT period_id, unit_code, procedure_code FROM fee_dossier_summary
 ),
 f35b AS (
     SELECT period_id, unit_code, procedure_code,
@@ -434,84 +541,142 @@ f45_evidence AS (
     GROUP BY pd.period_id, c.ancestor, pd.procedure_code
 )
 
-SELECT period_id, 'PUBLISH_ON_TIME' AS indicator_code, unit_code, item_code,
-       CASE WHEN verdict = 0 THEN TRUE ELSE FALSE END AS hit,
-       CASE verdict WHEN 1 THEN 'published_late' WHEN 2 THEN 'date_outside_calendar'
-                    WHEN 3 THEN 'no_effective_date' ELSE NULL END AS reason
-FROM f11
-UNION ALL
-SELECT period_id, 'PUBLIC_UPDATE_ON_TIME' AS indicator_code, unit_code, item_code,
-       CASE WHEN verdict = 0 THEN TRUE ELSE FALSE END AS hit,
-       CASE verdict WHEN 1 THEN 'published_late' WHEN 2 THEN 'not_made_public'
-                    WHEN 3 THEN 'no_decision_before_publication' WHEN 4 THEN 'date_outside_calendar'
-                    ELSE NULL END AS reason
-FROM f12
-UNION ALL
-SELECT ps.period_id, 'PUBLIC_CONTENT_FULL' AS indicator_code, co.owner AS unit_code, t.procedure_code AS item_code,
-       CASE WHEN t.components_complete THEN TRUE ELSE FALSE END AS hit,
-       CASE WHEN t.components_complete IS NULL THEN 'components_unknown'
-            WHEN t.components_complete THEN NULL ELSE 'components_incomplete' END AS reason
-FROM period_structure ps
-CROSS JOIN catalogue_owner co
-JOIN tthc t ON t.procedure_code = co.procedure_code
-WHERE {_current("t")}
-UNION ALL
-SELECT ps.period_id, 'ONLINE_PROCEDURES' AS indicator_code, a.unit_code, a.procedure_code AS item_code,
-       CASE WHEN sc.procedure_code IS NOT NULL THEN TRUE ELSE FALSE END AS hit,
-       CASE WHEN sc.procedure_code IS NULL THEN 'no_public_service' ELSE NULL END AS reason
-FROM period_structure ps
-CROSS JOIN authority a
-LEFT JOIN public_service_scope sc ON sc.unit_code = a.unit_code AND sc.procedure_code = a.procedure_code
-UNION ALL
-SELECT ps.period_id, 'ONLINE_SERVICES_USED' AS indicator_code, cs.unit_code, cs.service_code AS item_code,
-       CASE WHEN us.service_code IS NOT NULL THEN TRUE ELSE FALSE END AS hit,
-       CASE WHEN us.service_code IS NULL THEN 'no_online_dossier' ELSE NULL END AS reason
-FROM period_structure ps
-CROSS JOIN counted_services cs
-LEFT JOIN used_services us ON us.period_id = ps.period_id AND us.service_code = cs.service_code
-UNION ALL
-SELECT i.period_id, 'PAYMENT_PROCEDURES_INTEGRATED' AS indicator_code, i.unit_code, i.procedure_code AS item_code,
-       CASE WHEN s.nonzero = 1 THEN TRUE ELSE FALSE END AS hit,
-       CASE WHEN s.nonzero IS NULL THEN 'no_dossier_in_period'
-            WHEN s.nonzero = 0 THEN 'no_nonzero_fee_dossier' ELSE NULL END AS reason
-FROM f35_items i
-LEFT JOIN fee_dossier_summary s
-  ON s.period_id = i.period_id AND s.unit_code = i.unit_code AND s.procedure_code = i.procedure_code
-UNION ALL
-SELECT period_id, 'PAYMENT_PROCEDURES_ONLINE' AS indicator_code, unit_code, procedure_code AS item_code,
-       CASE WHEN paid_online = 1 THEN TRUE ELSE FALSE END AS hit,
-       CASE WHEN paid_online = 1 THEN NULL ELSE 'no_online_payment' END AS reason
-FROM f35b
-UNION ALL
-SELECT ps.period_id, 'CITIZEN_DATA_CONNECTED_FORMALITY' AS indicator_code, a.unit_code,
-       a.procedure_code AS item_code,
-       CASE WHEN e.connected = 1 THEN TRUE ELSE FALSE END AS hit,
-       CASE WHEN e.connected IS NULL THEN 'no_dossier_in_period'
-            WHEN e.connected = 0 THEN 'no_population_data_use' ELSE NULL END AS reason
-FROM period_structure ps
-CROSS JOIN authority a
-JOIN tthc t ON t.procedure_code = a.procedure_code
-LEFT JOIN f45_evidence e
-  ON e.period_id = ps.period_id AND e.unit_code = a.unit_code AND e.procedure_code = a.procedure_code
-WHERE t.citizen_applicant
+{body}
 """
+
+
+# How catalogue_counts_sql pools each indicator's rows (see its docstring for the proofs).
+_AT_UNIT: tuple[str, ...] = (
+    "PUBLISH_ON_TIME",
+    "PUBLIC_UPDATE_ON_TIME",
+    "PUBLIC_CONTENT_FULL",
+    "ONLINE_PROCEDURES",
+    "CITIZEN_DATA_CONNECTED_FORMALITY",
+)
+"""Row sets closed under ancestors with hits monotone up the tree: a unit's own rows are its subtree's items."""
+_ONE_UNIT_ITEMS: tuple[str, ...] = ("ONLINE_SERVICES_USED",)
+"""Every item sits at exactly one unit: a subtree's items are the disjoint union of its units' items."""
+# Every other indicator (3.5, 3.5b, and any not listed) is pooled item by item over ``unit_closure``.
 
 
 def catalogue_counts_sql(facts_table: str = "catalogue_facts") -> str:
     """Numerator / denominator per (period_id, unit_code, indicator_code), pooled over ``unit_closure``.
 
-    For each unit (as an ancestor) the facts of itself and all its descendants are counted once per item:
-    ``denominator = COUNT(DISTINCT item_code)``, ``numerator = COUNT(DISTINCT item_code)`` among hits. Only
-    (period, unit, indicator) with at least one item appear; a missing row means 0/0. Inheritance of 1.1–1.3
-    by children (methodology ``children: inherit``) is left to the counters step.
+    For each unit a (as an ancestor) and each period P of ``period_structure``, the rows of a's subtree that
+    are static (``'*'``) or of P are counted once per item: ``denominator`` = |distinct items|, ``numerator`` =
+    |distinct items with a hit among those rows|. Only (period, unit, indicator) with at least one item appear;
+    a missing row means 0/0. Inheritance of 1.1–1.3 by children (methodology ``children: inherit``) is left to
+    the counters step. Relies on the table's key ``(period_id, indicator_code, unit_code, item_code)`` being
+    unique (as :func:`catalogue_facts_sql` writes it).
+
+    How it is computed (no per-period copy of the static rows, no re-expansion of per-ancestor rows):
+
+    1. *Combine level.* Each row is first placed at a "combine unit" c: its own unit for the at-unit and
+       one-unit-item classes below, every ancestor (from ``unit_closure``, deduplicated per item with the OR
+       of hits) for the pooled class. Write S(c) / SH(c) for the static items / static hit items at c, and
+       D_P(c) / DH_P(c) for P's items / hit items there.
+    2. *Union identity.* For sets, |S ∪ D| = |S| + |D ∖ S|. So per combine unit and period
+       items = |S(c)| + |D_P(c) ∖ S(c)| and hits = |SH(c) ∪ DH_P(c)| = |SH(c)| + |DH_P(c) ∖ SH(c)|
+       (an item is a hit in P iff one of its ``'*'`` / P rows is, so a static item a P row hits counts as a
+       hit, and a P item that is not static adds to the denominator, as the 3.5 dossier route does). |S(c)|,
+       |SH(c)| are counted once (no period); the two differences come from a LEFT JOIN of the sparse P rows to
+       S(c) on the item, aggregated per (P, c) before anything is joined to the periods.
+    3. *Broadcast.* The static counts are cross-joined with ``period_structure`` as narrow count rows and
+       FULL-joined with the per-period differences (a (P, c) with no static item has only P items, all new).
+
+    Classes, and why each gives the subtree's distinct counts:
+
+    - *at unit* (1.1, 1.2, 1.3, 3.1, 4.5a): the combine unit is the row's unit and its counts are final. The
+      row set R (static ∪ P) is *closed* — (v, i) ∈ R and a an ancestor of v ⇒ (a, i) ∈ R — and its hits
+      are *monotone* — hit(v, i) ⇒ hit(a, i). Then {i : ∃ v ∈ sub(a), (v, i) ∈ R} = {i : (a, i) ∈ R}
+      (⊇: a ∈ sub(a), the depth-0 closure row; ⊆: closure), and likewise for hits, so a's own rows are its
+      subtree's items. 1.1, 1.2, 1.3 rows sit at roots (Cat-root) and a root's only ancestor in
+      ``unit_closure`` is itself. 3.1 rows are ``authority``, built as every ``unit_closure`` ancestor of a
+      direct authority, and the closure is transitive (trees within its 16-level walk), so an ancestor of an
+      ancestor is one; the hit (public DVC in sub(v)) holds for sub(a) ⊇ sub(v). 4.5a static rows are
+      ``authority`` restricted to citizen TTHC (a filter on the item keeps closure); its P rows are authority
+      items with a dossier received in P in sub(v), which holds for sub(a) ⊇ sub(v), and ``connected`` (a MAX
+      over the subtree) can only grow.
+      Deleting every row of an item (the procedure filter) keeps both properties.
+    - *one-unit items* (3.2): an item (MaDVC, the key of ``services``) has rows only at its own unit, static
+      and dynamic alike, so the subtree's items are the disjoint union of its units' items: per-unit counts
+      (combined as in 2.) are summed over ``unit_closure`` — aggregated before that join, no DISTINCT.
+    - *pooled* (3.5, 3.5b): items of different units overlap (one TTHC at many units), so rows are expanded
+      to every ancestor and deduplicated per (ancestor, item) — one aggregate, then plain counts.
     """
     if not facts_table.replace("_", "").isalnum():
         raise ValueError(f"not a plain table name: {facts_table!r}")
+    one_unit = _sql_strings(_ONE_UNIT_ITEMS)
+    local = _sql_strings(_AT_UNIT + _ONE_UNIT_ITEMS)
+    hit = "CASE WHEN f.hit THEN 1 ELSE 0 END"
     return f"""
-SELECT f.period_id, c.ancestor AS unit_code, f.indicator_code,
-       COUNT(DISTINCT CASE WHEN f.hit THEN f.item_code END) AS numerator,
-       COUNT(DISTINCT f.item_code) AS denominator
-FROM {facts_table} f
-JOIN unit_closure c ON c.descendant = f.unit_code
-GROUP BY f.period_id, c.ancestor, f.indicator_code
+WITH
+static_items AS (
+    SELECT f.unit_code, f.indicator_code, f.item_code, {hit} AS hit
+    FROM {facts_table} f
+    WHERE f.period_id = '{STATIC_PERIOD}' AND f.indicator_code IN ({local})
+    UNION ALL
+    SELECT c.ancestor AS unit_code, f.indicator_code, f.item_code, MAX({hit}) AS hit
+    FROM {facts_table} f JOIN unit_closure c ON c.descendant = f.unit_code
+    WHERE f.period_id = '{STATIC_PERIOD}' AND f.indicator_code NOT IN ({local})
+    GROUP BY c.ancestor, f.indicator_code, f.item_code
+),
+dynamic_items AS (
+    SELECT f.period_id, f.unit_code, f.indicator_code, f.item_code, {hit} AS hit
+    FROM {facts_table} f JOIN period_structure ps ON ps.period_id = f.period_id
+    WHERE f.indicator_code IN ({local})
+    UNION ALL
+    SELECT f.period_id, c.ancestor AS unit_code, f.indicator_code, f.item_code, MAX({hit}) AS hit
+    FROM {facts_table} f
+    JOIN period_structure ps ON ps.period_id = f.period_id
+    JOIN unit_closure c ON c.descendant = f.unit_code
+    WHERE f.indicator_code NOT IN ({local})
+    GROUP BY f.period_id, c.ancestor, f.indicator_code, f.item_code
+),
+static_counts AS (
+    SELECT unit_code, indicator_code, SUM(hit) AS numerator, COUNT(*) AS denominator
+    FROM static_items GROUP BY unit_code, indicator_code
+),
+-- per (P, c): P's hit items that are not static hits, and P's items that are not static items
+dynamic_counts AS (
+    SELECT d.period_id, d.unit_code, d.indicator_code,
+           SUM(CASE WHEN d.hit = 1 AND COALESCE(s.hit, 0) = 0 THEN 1 ELSE 0 END) AS numerator,
+           SUM(CASE WHEN s.item_code IS NULL THEN 1 ELSE 0 END) AS denominator
+    FROM dynamic_items d
+    LEFT JOIN static_items s
+      ON s.unit_code = d.unit_code AND s.indicator_code = d.indicator_code AND s.item_code = d.item_code
+    GROUP BY d.period_id, d.unit_code, d.indicator_code
+),
+static_pooled AS (
+    SELECT unit_code, indicator_code, numerator, denominator
+    FROM static_counts WHERE indicator_code NOT IN ({one_unit})
+    UNION ALL
+    SELECT c.ancestor AS unit_code, s.indicator_code, SUM(s.numerator) AS numerator,
+           SUM(s.denominator) AS denominator
+    FROM static_counts s JOIN unit_closure c ON c.descendant = s.unit_code
+    WHERE s.indicator_code IN ({one_unit})
+    GROUP BY c.ancestor, s.indicator_code
+),
+dynamic_pooled AS (
+    SELECT period_id, unit_code, indicator_code, numerator, denominator
+    FROM dynamic_counts WHERE indicator_code NOT IN ({one_unit})
+    UNION ALL
+    SELECT d.period_id, c.ancestor AS unit_code, d.indicator_code, SUM(d.numerator) AS numerator,
+           SUM(d.denominator) AS denominator
+    FROM dynamic_counts d JOIN unit_closure c ON c.descendant = d.unit_code
+    WHERE d.indicator_code IN ({one_unit})
+    GROUP BY d.period_id, c.ancestor, d.indicator_code
+),
+static_per_period AS (
+    SELECT ps.period_id, s.unit_code, s.indicator_code, s.numerator, s.denominator
+    FROM period_structure ps CROSS JOIN static_pooled s
+)
+SELECT COALESCE(s.period_id, d.period_id) AS period_id,
+       COALESCE(s.unit_code, d.unit_code) AS unit_code,
+       COALESCE(s.indicator_code, d.indicator_code) AS indicator_code,
+       CAST(COALESCE(s.numerator, 0) + COALESCE(d.numerator, 0) AS BIGINT) AS numerator,
+       CAST(COALESCE(s.denominator, 0) + COALESCE(d.denominator, 0) AS BIGINT) AS denominator
+FROM static_per_period s
+FULL OUTER JOIN dynamic_pooled d
+  ON d.period_id = s.period_id AND d.unit_code = s.unit_code AND d.indicator_code = s.indicator_code
 """

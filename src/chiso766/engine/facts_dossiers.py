@@ -115,11 +115,14 @@ _SCOPED_TABLES = ("dossiers", "dossier_events", "dossier_supplements", "dossier_
 
 
 def _scoped(sql: str, scope_table: str | None) -> str:
-    """Read the dossier tables through CTEs restricted to ``scope_table``'s dossiers (all when None)."""
+    """Read the dossier tables through CTEs restricted to ``scope_table``'s dossiers (plain tables when None)."""
+    if scope_table is None:
+        return sql
     ctes = []
     for table in _SCOPED_TABLES:
-        where = f" WHERE dossier_id IN (SELECT dossier_id FROM {scope_table})" if scope_table else ""
-        ctes.append(f"scoped_{table} AS (SELECT * FROM {table}{where})")
+        ctes.append(
+            f"scoped_{table} AS (SELECT * FROM {table} WHERE dossier_id IN (SELECT dossier_id FROM {scope_table}))"
+        )
     body = re.sub(r"\b(FROM|JOIN) (" + "|".join(_SCOPED_TABLES) + r")\b", r"\1 scoped_\2", sql)
     head, rest = body.split("WITH\n", 1)
     return f"{head}WITH\n" + ",\n".join(ctes) + ",\n" + rest
@@ -294,20 +297,46 @@ judged AS (
     FROM ends e
     LEFT JOIN supplements_known sk ON sk.period_id = e.period_id AND sk.dossier_id = e.dossier_id
 ),
-facts AS (
-    SELECT j.*,
-           d.unit_code AS raw_unit_code, d.id_prefix, d.procedure_code, d.due_at,
+-- Everything about a dossier that does not depend on the period, computed once and joined once.
+first_petition AS (
+    SELECT dossier_id, MIN(sent_at) AS first_sent_at
+    FROM petitions WHERE dossier_id IS NOT NULL GROUP BY dossier_id
+),
+population_db AS (
+    SELECT DISTINCT dossier_id FROM dossier_databases WHERE {population_db_filter}
+),
+dossier_static AS (
+    SELECT d.dossier_id,
+           CASE WHEN d.unit_code IS NOT NULL AND d.unit_code <> '' THEN d.unit_code
+                ELSE ub.unit_code END AS unit_code,                                      -- D-gen-3
+           d.procedure_code, d.due_at,
            CASE WHEN d.channel = '' THEN NULL ELSE d.channel END AS channel,
            d.payment_code, d.fee_state, d.has_component_file, d.has_digitised_component,
            d.has_store_component, d.has_result_file, d.has_result_code, d.result_synced_to_store,
            d.vneid, d.disliked,
-           {ld("j.received_at")} AS start_date,
+           COALESCE(p.requires_paper_result, FALSE) AS requires_paper_result,             -- D-4.1-2
+           COALESCE(p.has_fee, FALSE) AS has_fee,
+           CASE WHEN pd.dossier_id IS NOT NULL THEN TRUE ELSE FALSE END AS population_db_linked,  -- D-4.5b-1
+           fp.first_sent_at,                                                              -- D-5.4-1
+           {ld("d.received_at")} AS start_date,
+           cs.working_day_index AS start_working_day_index
+    FROM dossiers d
+    LEFT JOIN unit_by_prefix ub ON ub.electronic_id = d.id_prefix
+    LEFT JOIN procedures p ON p.procedure_code = d.procedure_code
+    LEFT JOIN population_db pd ON pd.dossier_id = d.dossier_id
+    LEFT JOIN first_petition fp ON fp.dossier_id = d.dossier_id
+    LEFT JOIN calendar cs ON cs.day = {ld("d.received_at")}
+    WHERE d.received_at IS NOT NULL
+),
+facts AS (
+    SELECT j.*, ds.unit_code, ds.procedure_code, ds.due_at, ds.channel, ds.payment_code, ds.fee_state,
+           ds.has_component_file, ds.has_digitised_component, ds.has_store_component, ds.has_result_file,
+           ds.has_result_code, ds.result_synced_to_store, ds.vneid, ds.disliked, ds.requires_paper_result,
+           ds.has_fee, ds.population_db_linked, ds.first_sent_at, ds.start_date, ds.start_working_day_index,
            {ld("j.end_at")} AS end_date,
-           cs.working_day_index AS start_working_day_index,
            ce.working_day_index AS end_working_day_index
     FROM judged j
-    JOIN dossiers d ON d.dossier_id = j.dossier_id
-    LEFT JOIN calendar cs ON cs.day = {ld("j.received_at")}
+    JOIN dossier_static ds ON ds.dossier_id = j.dossier_id
     LEFT JOIN calendar ce ON ce.day = {ld("j.end_at")}
 ),
 -- D-2.1-7: usable TTHC times (known unit, amount > 0); an entry without a channel applies to every channel.
@@ -355,8 +384,9 @@ max_time_check AS (
            OR (f.start_working_day_index IS NOT NULL AND f.end_working_day_index IS NOT NULL))
     GROUP BY f.period_id, f.dossier_id
 ),
-timeliness AS (
-    SELECT f.period_id, f.dossier_id,
+flags AS (
+    SELECT f.period_id, f.dossier_id, f.unit_code, f.procedure_code, f.in_recv, f.received_at, f.due_at,
+           f.finished, f.end_at, f.end_kind, f.supplement_requests, f.pause_seconds,
            CASE
                WHEN f.supplement_requests > 1 THEN 'multiple_supplements'                   -- D-2.1-3
                WHEN f.due_at IS NOT NULL THEN                                                -- D-2.1-10
@@ -364,45 +394,24 @@ timeliness AS (
                         THEN NULL ELSE 'after_due' END
                WHEN m.met = 0 THEN 'over_max_time'                                           -- D-2.1-6
                ELSE NULL                                                                     -- D-2.1-8
-           END AS late_reason
-    FROM facts f
-    LEFT JOIN max_time_check m ON m.period_id = f.period_id AND m.dossier_id = f.dossier_id
-),
--- D-5.4-1: a linked PAKN counts once sent before the horizon, wherever it is held.
-first_petition AS (
-    SELECT dossier_id, MIN(sent_at) AS first_sent_at
-    FROM petitions WHERE dossier_id IS NOT NULL GROUP BY dossier_id
-),
--- D-4.5b-1: MaCSDL in the population-database code set.
-population_db AS (
-    SELECT DISTINCT dossier_id FROM dossier_databases WHERE {population_db_filter}
-),
-flags AS (
-    SELECT f.period_id, f.dossier_id,
-           CASE WHEN f.raw_unit_code IS NOT NULL AND f.raw_unit_code <> '' THEN f.raw_unit_code
-                ELSE ub.unit_code END AS unit_code,
-           f.procedure_code, f.in_recv, f.received_at, f.due_at, f.finished, f.end_at, f.end_kind,
-           f.supplement_requests, f.pause_seconds, tl.late_reason,
-           CASE WHEN tl.late_reason IS NULL THEN TRUE ELSE FALSE END AS on_time,
+           END AS late_reason,
            CASE WHEN f.channel = '2' THEN TRUE ELSE FALSE END AS online,                 -- 3.3
            CASE WHEN f.channel IS NULL OR f.channel IN ('1', '2', '3')
                 THEN TRUE ELSE FALSE END AS channel_counted,                              -- D-3.3-1
-           COALESCE(p.requires_paper_result, FALSE) AS requires_paper_result,             -- D-4.1-2
-           CASE WHEN COALESCE(p.has_fee, FALSE) AND f.fee_state <> 'all_zero'
+           f.requires_paper_result,
+           CASE WHEN f.has_fee AND f.fee_state <> 'all_zero'
                 THEN TRUE ELSE FALSE END AS fee_bearing,                                  -- D-3.6-1..3
            CASE WHEN f.payment_code IN ('1', '2') THEN TRUE ELSE FALSE END AS paid_online,  -- D-3.6-4
            f.has_component_file, f.has_digitised_component, f.has_store_component, f.has_result_file,
-           f.has_result_code, f.result_synced_to_store, f.vneid, f.disliked,
-           CASE WHEN pd.dossier_id IS NOT NULL THEN TRUE ELSE FALSE END AS population_db_linked,
-           CASE WHEN fp.first_sent_at IS NOT NULL AND fp.first_sent_at < f.period_end_at
-                     AND fp.first_sent_at <= f.as_of_at
-                THEN TRUE ELSE FALSE END AS has_petition
+           f.has_result_code, f.result_synced_to_store, f.vneid, f.disliked, f.population_db_linked,
+           CASE WHEN f.first_sent_at IS NOT NULL AND f.first_sent_at < f.period_end_at
+                     AND f.first_sent_at <= f.as_of_at
+                THEN TRUE ELSE FALSE END AS has_petition                                  -- D-5.4-1
     FROM facts f
-    JOIN timeliness tl ON tl.period_id = f.period_id AND tl.dossier_id = f.dossier_id
-    LEFT JOIN unit_by_prefix ub ON ub.electronic_id = f.id_prefix
-    LEFT JOIN procedures p ON p.procedure_code = f.procedure_code
-    LEFT JOIN population_db pd ON pd.dossier_id = f.dossier_id
-    LEFT JOIN first_petition fp ON fp.dossier_id = f.dossier_id
+    LEFT JOIN max_time_check m ON m.period_id = f.period_id AND m.dossier_id = f.dossier_id
+),
+judged_flags AS (
+    SELECT flags.*, CASE WHEN late_reason IS NULL THEN TRUE ELSE FALSE END AS on_time FROM flags
 )
 SELECT
     period_id,
@@ -437,5 +446,5 @@ SELECT
     CASE WHEN on_time AND NOT has_petition AND NOT disliked THEN TRUE ELSE FALSE END AS satisfied,  -- 5.4
     CASE WHEN online AND (NOT requires_paper_result OR (has_result_file AND has_result_code))
          THEN TRUE ELSE FALSE END AS online_with_e_result
-FROM flags
+FROM judged_flags
 """

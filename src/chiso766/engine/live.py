@@ -201,25 +201,25 @@ class LiveIndex:
         return {str(p[0]) for p in periods}
 
     def _refresh_catalogue(self, period_ids: Sequence[str]) -> None:
-        """Recompute catalogue facts and their counters for the touched periods (DISTINCT counts)."""
+        """Recompute the dated catalogue facts of the touched periods and their counters (DISTINCT counts).
+
+        Static catalogue rows (``period_id = '*'``) depend only on the catalogue and the units, whose changes
+        trigger a full rebuild: they stay, and the touched periods' counts read them next to the new dated rows.
+        """
         con = self.con
         ids = ", ".join("'" + p.replace("'", "''") + "'" for p in period_ids)
         self._use_periods(f"SELECT * FROM {MAT_PERIODS} WHERE period_id IN ({ids})")
         d = self.options.dialect
-        con.execute(f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids})")
+        codes_db = tuple(self.options.population_db_codes)
+        con.execute(f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids})")  # never the '*' rows
         con.execute(
-            f"INSERT INTO mat_catalogue_facts "
-            f"{catalogue_facts_sql(d, population_db_codes=tuple(self.options.population_db_codes))}"
+            f"INSERT INTO mat_catalogue_facts {catalogue_facts_sql(d, population_db_codes=codes_db, part='dynamic')}"
         )
         codes = [i.code for i in self.methodology.indicators if not i.is_constant]
         inherit = [i.code for i in self.methodology.indicators if i.children is ChildRule.INHERIT]
         code_list = ", ".join(f"'{c}'" for c in codes)
         catalogue_list = ", ".join(f"'{c}'" for c in CATALOGUE_INDICATORS)
         inherit_list = ", ".join(f"'{c}'" for c in inherit) or "''"
-        con.execute("DROP TABLE IF EXISTS catalogue_facts")
-        con.execute(
-            f"CREATE TEMP TABLE catalogue_facts AS SELECT * FROM mat_catalogue_facts WHERE period_id IN ({ids})"
-        )
         con.execute(
             f"""
             UPDATE mat_counters AS m
@@ -239,7 +239,7 @@ class LiveIndex:
                     WHERE m2.period_id IN ({ids})
                       AND m2.indicator_code IN ({catalogue_list})
                 ) g
-                LEFT JOIN ({catalogue_counts_sql()}) cc
+                LEFT JOIN ({catalogue_counts_sql("mat_catalogue_facts")}) cc
                   ON cc.period_id = g.period_id AND cc.unit_code = g.source_unit
                  AND cc.indicator_code = g.indicator_code
             ) x
@@ -247,7 +247,6 @@ class LiveIndex:
               AND m.indicator_code IN ({code_list})
             """
         )
-        con.execute("DROP TABLE IF EXISTS catalogue_facts")
 
     def _advance_clock(self, as_of: datetime) -> list[str]:
         """Move provisional periods to ``as_of`` and queue every item whose facts can change with the clock."""
