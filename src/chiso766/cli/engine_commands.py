@@ -218,7 +218,9 @@ def register(app: typer.Typer) -> None:
             engine, current, _ = _scores(store, methodology, p, parse_as_of(as_of), None, population_db_codes)
             if unit not in current.units:
                 raise InputError.single("unknown_unit", f"Không có đơn vị '{unit}'", f"No unit '{unit}'", field="unit")
-            doc = explain(store.connection, engine.methodology, unit, current.units[unit].level, indicator, p.id, limit)
+            info = current.units[unit]
+            counts = engine.unit_counters(p.id, info).indicators
+            doc = explain(store.connection, engine.methodology, unit, info.level, indicator, p.id, counts, limit)
         if as_json:
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
             return

@@ -18,11 +18,11 @@ import duckdb
 
 from chiso766.domain.calendar import load_calendar
 from chiso766.domain.periods import Period
-from chiso766.engine.counters import FactsOptions, build_counters, build_facts
+from chiso766.engine.counters import FactsOptions, build_counters, build_facts, unit_counts
 from chiso766.engine.structure import load_calendar_table, load_period_structure, rebuild_unit_closure
 from chiso766.errors import InputError
 from chiso766.methodology.model import Methodology
-from chiso766.scoring import IndicatorCounts, UnitCounters, UnitScore, competition_ranks, score_unit
+from chiso766.scoring import UnitCounters, UnitScore, competition_ranks, score_unit
 from chiso766.scoring.national import NationalScore, national_average
 from chiso766.store.db import Store
 
@@ -38,6 +38,7 @@ class UnitInfo:
     level: str  # the scoring level: a root unit is scored as a province (D-gen-6)
     parent_code: str | None
     is_root: bool
+    root_code: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Engine:
         self.methodology = methodology
         self.options = options or FactsOptions()
         self.con: duckdb.DuckDBPyConnection = store.connection
+        self._procedure: str | None = None
 
     # --- preparation -------------------------------------------------------------------------------------
     def prepare(self, periods: Sequence[Period], as_of: datetime | None = None, procedure: str | None = None) -> None:
@@ -82,7 +84,7 @@ class Engine:
         load_period_structure(self.con, periods, as_of)
         build_facts(self.con, self.options)
         build_counters(self.con, self.methodology, procedure)
-        self._prepared = {p.id for p in periods}
+        self._procedure = procedure
 
     def _ensure_structure(self) -> None:
         has_calendar = self.con.execute(
@@ -99,33 +101,42 @@ class Engine:
     def units(self) -> dict[str, UnitInfo]:
         rows = self.con.execute(
             """
-            SELECT u.unit_code, u.name, u.level, u.parent_code,
-                   (u.parent_code IS NULL OR u.parent_code NOT IN (SELECT unit_code FROM units)) AS is_root
+            WITH roots AS (
+                SELECT u.unit_code FROM units u LEFT JOIN units p ON p.unit_code = u.parent_code
+                WHERE p.unit_code IS NULL
+            )
+            SELECT u.unit_code, u.name, u.level, u.parent_code, r.unit_code = u.unit_code AS is_root,
+                   r.unit_code AS root_code
             FROM units u
+            JOIN unit_closure c ON c.descendant = u.unit_code
+            JOIN roots r ON r.unit_code = c.ancestor
             """
         ).fetchall()
         return {
-            code: UnitInfo(code, name, "province" if is_root else level, parent, bool(is_root))
-            for code, name, level, parent, is_root in rows
+            code: UnitInfo(code, name, "province" if is_root else level, parent, bool(is_root), root)
+            for code, name, level, parent, is_root, root in rows
         }
 
     def unit_counters(self, period_id: str, unit: UnitInfo) -> UnitCounters:
+        """One unit's counters (0/0 where nothing was counted; 1.1–1.3 from its province)."""
         rows = self.con.execute(
-            "SELECT indicator_code, numerator, denominator FROM counters WHERE period_id = ? AND unit_code = ?",
-            [period_id, unit.code],
+            "SELECT unit_code, indicator_code, numerator, denominator FROM counters "
+            "WHERE period_id = ? AND unit_code IN (?, ?)",
+            [period_id, unit.code, unit.root_code],
         ).fetchall()
-        counts = {code: IndicatorCounts(int(n), int(d)) for code, n, d in rows}
-        return UnitCounters(level=unit.level, indicators=counts, period_type=None)
+        counts = unit_counts(rows, {unit.code: unit.root_code}, self.methodology, self._procedure is not None)
+        return UnitCounters(level=unit.level, indicators=counts[unit.code], period_type=None)
 
     def period_scores(self, period: Period, as_of: datetime | None = None) -> PeriodScores:
         """Scores of every unit for a prepared period, ranked within cohorts (ties share a rank)."""
         units = self.units()
-        by_unit: dict[str, dict[str, IndicatorCounts]] = {code: {} for code in units}
-        for unit_code, code, n, d in self.con.execute(
+        rows = self.con.execute(
             "SELECT unit_code, indicator_code, numerator, denominator FROM counters WHERE period_id = ?",
             [period.id],
-        ).fetchall():
-            by_unit.setdefault(unit_code, {})[code] = IndicatorCounts(int(n), int(d))
+        ).fetchall()
+        by_unit = unit_counts(
+            rows, {c: u.root_code for c, u in units.items()}, self.methodology, self._procedure is not None
+        )
         scores = {
             code: score_unit(
                 self.methodology,

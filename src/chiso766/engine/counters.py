@@ -12,7 +12,7 @@ and the structure tables; the result is the long table
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -22,6 +22,7 @@ from chiso766.engine.facts_catalogue import catalogue_counts_sql, catalogue_fact
 from chiso766.engine.facts_dossiers import dossier_facts_sql
 from chiso766.engine.facts_petitions import petition_facts_sql
 from chiso766.methodology.model import ChildRule, Methodology, ProcedureFilter
+from chiso766.scoring import IndicatorCounts
 
 # Dossier indicators: (code, numerator condition, denominator condition) over dossier_facts (METHODOLOGY §2).
 DOSSIER_INDICATORS: tuple[tuple[str, str, str], ...] = (
@@ -62,16 +63,21 @@ def fact_sums_sql(
     weight: str = "1",
 ) -> str:
     """Long (period_id, unit_code, indicator_code, numerator, denominator) sums of a facts table, pooled over
-    ``unit_closure`` ancestors in ONE scan (wide sums, then unpivoted). ``weight`` (+1/−1) serves deltas."""
+    ``unit_closure`` ancestors in ONE scan of the facts (wide sums, then unpivoted). ``weight`` (+1/−1) serves
+    deltas."""
     sums = ", ".join(
         f"SUM(CASE WHEN ({num.format(online=online)}) AND {scope(code)} THEN {weight} ELSE 0 END) AS n_{i}, "
         f"SUM(CASE WHEN ({den}) AND {scope(code)} THEN {weight} ELSE 0 END) AS d_{i}"
         for i, (code, num, den) in enumerate(specs)
     )
+    rolled = ", ".join(f"SUM(b.n_{i}) AS n_{i}, SUM(b.d_{i}) AS d_{i}" for i in range(len(specs)))
+    # Sums are decomposable: aggregate per (period, unit) first, then roll the few rows up the tree.
     wide = (
-        f"SELECT f.period_id, c.ancestor AS unit_code, {sums} "
-        f"FROM {table} f JOIN unit_closure c ON c.descendant = f.{unit_column} "
-        f"WHERE {where} GROUP BY f.period_id, c.ancestor"
+        f"SELECT b.period_id, c.ancestor AS unit_code, {rolled} "
+        f"FROM (SELECT f.period_id, f.{unit_column} AS unit_code, {sums} FROM {table} f "
+        f"WHERE {where} GROUP BY f.period_id, f.{unit_column}) b "
+        f"JOIN unit_closure c ON c.descendant = b.unit_code "
+        f"GROUP BY b.period_id, c.ancestor"
     )
     unpivot = " UNION ALL ".join(
         f"SELECT period_id, unit_code, '{code}' AS indicator_code, n_{i} AS numerator, d_{i} AS denominator FROM w"
@@ -93,66 +99,94 @@ def build_facts(con: duckdb.DuckDBPyConnection, options: FactsOptions = FactsOpt
         con.execute(f"CREATE TABLE {table} AS {sql}")
 
 
+def online_column(methodology: Methodology) -> str:
+    """The dossier-facts column counted as "online" for 3.3: the design variant's counting condition (i)
+    requires an electronic result for paper-result procedures (METHODOLOGY §3 #3)."""
+    conditions = {c.id for i in methodology.indicators for c in i.counting_conditions}
+    return "online_with_e_result" if E_RESULT_CONDITION in conditions else "online"
+
+
+def included_indicators(methodology: Methodology, procedure_filtered: bool) -> dict[str, ProcedureFilter]:
+    """The counted indicators and their mode: without a TTHC filter every non-constant one (``unfiltered``);
+    with one, each follows its ``procedure_filter`` and ``omitted`` ones are left out."""
+    out: dict[str, ProcedureFilter] = {}
+    for ind in methodology.indicators:
+        if ind.is_constant:
+            continue
+        mode = ind.procedure_filter if procedure_filtered else ProcedureFilter.UNFILTERED
+        if mode is not ProcedureFilter.OMITTED:
+            out[ind.code] = mode
+    return out
+
+
 def counters_sql(methodology: Methodology, procedure_code: str | None = None) -> str:
-    """SQL of the long counters table for every unit × period.
+    """SQL of the sparse long counters table: (period_id, unit_code, indicator_code, numerator, denominator),
+    only rows with a non-zero count; a missing row is 0/0 and inheritance is applied when reading
+    (:func:`unit_counts`).
 
     With ``procedure_code`` (one TTHC selected), each indicator follows its methodology ``procedure_filter``:
     ``filtered`` counts only that TTHC's records, ``unfiltered`` ignores the filter, ``null`` gives 0/0 and
     ``omitted`` drops the indicator (METHODOLOGY §2 General rules, "Filtering by one TTHC"). The catalogue
     facts must already be filtered by :func:`filter_catalogue_facts`.
     """
-    ind = {i.code: i for i in methodology.indicators}
-    online = "online"
-    if E_RESULT_CONDITION in {c.id for i in methodology.indicators for c in i.counting_conditions}:
-        online = "online_with_e_result"
-
-    def mode(code: str) -> ProcedureFilter:
-        return ProcedureFilter.UNFILTERED if procedure_code is None else ind[code].procedure_filter
+    online = online_column(methodology)
+    modes = included_indicators(methodology, procedure_code is not None)
+    counted = [c for c, m in modes.items() if m is not ProcedureFilter.NULL]
 
     def scope(code: str) -> str:
-        return "f.procedure_code = $procedure" if mode(code) is ProcedureFilter.FILTERED else "TRUE"
+        return "f.procedure_code = $procedure" if modes.get(code) is ProcedureFilter.FILTERED else "TRUE"
 
     parts: list[str] = []
     for table, unit_column, where, specs in (
         ("dossier_facts", "unit_code", "TRUE", DOSSIER_INDICATORS),
         ("petition_facts", "holder_unit", "f.in_tree", PETITION_INDICATORS),
     ):
-        chosen = [spec for spec in specs if spec[0] in ind and mode(spec[0]) is not ProcedureFilter.OMITTED]
+        chosen = [spec for spec in specs if spec[0] in counted]
         if chosen:
             parts.append(fact_sums_sql(table, unit_column, where, chosen, online, scope))
-    catalogue_codes = ", ".join(f"'{c}'" for c in ind)
+    catalogue_codes = ", ".join(f"'{c}'" for c in counted) or "''"
     parts.append(
         "SELECT period_id, unit_code, indicator_code, numerator, denominator "
         f"FROM ({catalogue_counts_sql()}) cat WHERE indicator_code IN ({catalogue_codes})"
     )
     pooled = " UNION ALL ".join(f"({p})" for p in parts)
-    codes = [c for c, i in ind.items() if not i.is_constant and mode(c) is not ProcedureFilter.OMITTED]
-    code_values = ", ".join(f"('{c}')" for c in codes)
-    nulled = ", ".join(f"'{c}'" for c in codes if mode(c) is ProcedureFilter.NULL) or "''"
-    inherit = ", ".join(f"'{c}'" for c, i in ind.items() if i.children is ChildRule.INHERIT) or "''"
-    # Every unit × period × indicator gets a row (0/0 where nothing was counted); inherited indicators take
-    # the root's counts. Roots are units whose parent is not a known unit (D-gen-6).
     return f"""
-        WITH pooled AS ({pooled}),
-        roots AS (
-            SELECT c.descendant AS unit_code, c.ancestor AS root_code
-            FROM unit_closure c JOIN units u ON u.unit_code = c.ancestor
-            WHERE u.parent_code IS NULL OR u.parent_code NOT IN (SELECT unit_code FROM units)
-        ),
-        grid AS (
-            SELECT p.period_id, r.unit_code, k.indicator_code, r.root_code
-            FROM period_structure p CROSS JOIN roots r CROSS JOIN (VALUES {code_values}) k(indicator_code)
-        )
-        SELECT g.period_id, g.unit_code, g.indicator_code,
-               CASE WHEN g.indicator_code IN ({nulled}) THEN 0
-                    ELSE COALESCE(CAST(x.numerator AS BIGINT), 0) END AS numerator,
-               CASE WHEN g.indicator_code IN ({nulled}) THEN 0
-                    ELSE COALESCE(CAST(x.denominator AS BIGINT), 0) END AS denominator
-        FROM grid g
-        LEFT JOIN pooled x
-          ON x.period_id = g.period_id AND x.indicator_code = g.indicator_code
-         AND x.unit_code = CASE WHEN g.indicator_code IN ({inherit}) THEN g.root_code ELSE g.unit_code END
+        SELECT period_id, unit_code, indicator_code,
+               CAST(numerator AS BIGINT) AS numerator, CAST(denominator AS BIGINT) AS denominator
+        FROM ({pooled}) pooled
+        WHERE numerator <> 0 OR denominator <> 0
     """
+
+
+def unit_counts(
+    rows: Iterable[tuple[str, str, int, int]],
+    units: Mapping[str, str],
+    methodology: Methodology,
+    procedure_filtered: bool = False,
+) -> dict[str, dict[str, IndicatorCounts]]:
+    """Every unit's full counters from the sparse rows (unit, indicator, n, d) of one period.
+
+    ``units`` maps each unit to its root (province). A missing row is 0/0; indicators with ``children:
+    inherit`` (1.1–1.3) take the root's counts (METHODOLOGY §2); ``null``-mode indicators under a TTHC filter
+    are 0/0.
+    """
+    modes = included_indicators(methodology, procedure_filtered)
+    inherit = {i.code for i in methodology.indicators if i.children is ChildRule.INHERIT}
+    found: dict[str, dict[str, tuple[int, int]]] = {}
+    for unit, code, n, d in rows:
+        found.setdefault(unit, {})[code] = (int(n), int(d))
+    out: dict[str, dict[str, IndicatorCounts]] = {}
+    for unit, root in units.items():
+        own, root_rows = found.get(unit, {}), found.get(root, {})
+        counts: dict[str, IndicatorCounts] = {}
+        for code, mode in modes.items():
+            if mode is ProcedureFilter.NULL:
+                counts[code] = IndicatorCounts(0, 0)
+                continue
+            n, d = (root_rows if code in inherit else own).get(code, (0, 0))
+            counts[code] = IndicatorCounts(n, d)
+        out[unit] = counts
+    return out
 
 
 def filter_catalogue_facts(con: duckdb.DuckDBPyConnection, methodology: Methodology, procedure_code: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from chiso766.engine.counters import DOSSIER_INDICATORS, E_RESULT_CONDITION, PETITION_INDICATORS
+from chiso766.engine.counters import DOSSIER_INDICATORS, PETITION_INDICATORS, online_column
 from chiso766.errors import InputError
 from chiso766.methodology.model import Methodology
 from chiso766.scoring import IndicatorCounts, UnitCounters, score_unit
@@ -69,9 +69,10 @@ def explain(
     level: str,
     indicator_code: str,
     period_id: str,
+    counts: Mapping[str, IndicatorCounts],
     limit: int = 100,
 ) -> dict[str, Any]:
-    """The explanation document of one indicator (JSON-ready)."""
+    """The explanation document of one indicator (JSON-ready); ``counts`` are the unit's counters."""
     try:
         indicator = methodology.indicator(indicator_code)
     except KeyError:
@@ -81,14 +82,9 @@ def explain(
             f"Unknown indicator code '{indicator_code}'",
             field="indicator",
         ) from None
-    row = con.execute(
-        "SELECT numerator, denominator FROM counters WHERE period_id = ? AND unit_code = ? AND indicator_code = ?",
-        [period_id, unit_code, indicator_code],
-    ).fetchone()
-    if row is None:
-        numerator, denominator = None, None
-    else:
-        numerator, denominator = int(row[0]), int(row[1])
+    found = counts.get(indicator_code)
+    numerator = found.numerator if found is not None else None
+    denominator = found.denominator if found is not None else None
 
     def points(n: int | None, d: int | None) -> Decimal:
         if n is None or d is None:
@@ -174,9 +170,7 @@ def explain(
 
 def _miss_source(methodology: Methodology, code: str) -> tuple[str, str] | None:
     """SQL listing the misses of ``code`` (record_id, unit_code, procedure_code, reason, detail_at)."""
-    online = "online"
-    if E_RESULT_CONDITION in {c.id for i in methodology.indicators for c in i.counting_conditions}:
-        online = "online_with_e_result"
+    online = online_column(methodology)
     for spec_code, num, den in DOSSIER_INDICATORS:
         if spec_code == code:
             return (

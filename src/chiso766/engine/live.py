@@ -28,18 +28,18 @@ import duckdb
 from chiso766.domain.periods import Period
 from chiso766.engine.counters import (
     DOSSIER_INDICATORS,
-    E_RESULT_CONDITION,
     PETITION_INDICATORS,
     FactsOptions,
     build_counters,
     build_facts,
     fact_sums_sql,
+    online_column,
 )
 from chiso766.engine.facts_catalogue import CATALOGUE_INDICATORS, catalogue_counts_sql, catalogue_facts_sql
 from chiso766.engine.facts_dossiers import dossier_facts_sql
 from chiso766.engine.facts_petitions import petition_facts_sql
 from chiso766.engine.structure import STRUCTURE_DDL, load_calendar_table, period_rows, rebuild_unit_closure
-from chiso766.methodology.model import ChildRule, Methodology
+from chiso766.methodology.model import Methodology
 from chiso766.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,7 @@ class LiveIndex:
         self.con: duckdb.DuckDBPyConnection = store.connection
         self.methodology = methodology
         self.options = options or FactsOptions()
-        self._online = "online"
-        if E_RESULT_CONDITION in {c.id for i in methodology.indicators for c in i.counting_conditions}:
-            self._online = "online_with_e_result"
+        self._online = online_column(methodology)
 
     # --- full rebuild ------------------------------------------------------------------------------------
     def rebuild(self, periods: Sequence[Period], as_of: datetime | None = None) -> None:
@@ -188,14 +186,17 @@ class LiveIndex:
             "CREATE TEMP TABLE live_diff AS SELECT *, 1 AS w FROM live_new UNION ALL SELECT *, -1 AS w FROM live_old"
         )
         delta = fact_sums_sql("live_diff", unit_column, where, specs, self._online, weight="f.w")
+        con.execute("DROP TABLE IF EXISTS live_delta")
         con.execute(
-            f"""
-            UPDATE mat_counters AS m
-            SET numerator = m.numerator + d.numerator, denominator = m.denominator + d.denominator
-            FROM ({delta}) d
-            WHERE m.period_id = d.period_id AND m.unit_code = d.unit_code AND m.indicator_code = d.indicator_code
-              AND (d.numerator <> 0 OR d.denominator <> 0)
-            """
+            f"CREATE TEMP TABLE live_delta AS SELECT * FROM ({delta}) d WHERE numerator <> 0 OR denominator <> 0"
+        )
+        self._merge_counters(
+            "SELECT d.period_id, d.unit_code, d.indicator_code, "
+            "COALESCE(m.numerator, 0) + d.numerator AS numerator, "
+            "COALESCE(m.denominator, 0) + d.denominator AS denominator "
+            "FROM live_delta d LEFT JOIN mat_counters m ON m.period_id = d.period_id "
+            "AND m.unit_code = d.unit_code AND m.indicator_code = d.indicator_code",
+            "live_delta",
         )
         periods = con.execute("SELECT DISTINCT period_id FROM live_diff").fetchall()
         return {str(p[0]) for p in periods}
@@ -215,38 +216,30 @@ class LiveIndex:
         con.execute(
             f"INSERT INTO mat_catalogue_facts {catalogue_facts_sql(d, population_db_codes=codes_db, part='dynamic')}"
         )
-        codes = [i.code for i in self.methodology.indicators if not i.is_constant]
-        inherit = [i.code for i in self.methodology.indicators if i.children is ChildRule.INHERIT]
-        code_list = ", ".join(f"'{c}'" for c in codes)
-        catalogue_list = ", ".join(f"'{c}'" for c in CATALOGUE_INDICATORS)
-        inherit_list = ", ".join(f"'{c}'" for c in inherit) or "''"
+        counted = {i.code for i in self.methodology.indicators} & set(CATALOGUE_INDICATORS)
+        code_list = ", ".join(f"'{c}'" for c in sorted(counted)) or "''"
+        con.execute("DROP TABLE IF EXISTS live_catalogue")
         con.execute(
-            f"""
-            UPDATE mat_counters AS m
-            SET numerator = COALESCE(x.numerator, 0), denominator = COALESCE(x.denominator, 0)
-            FROM (
-                SELECT g.period_id, g.unit_code, g.indicator_code, cc.numerator, cc.denominator
-                FROM (
-                    SELECT m2.period_id, m2.unit_code, m2.indicator_code,
-                           CASE WHEN m2.indicator_code IN ({inherit_list}) THEN r.root_code ELSE m2.unit_code END
-                               AS source_unit
-                    FROM mat_counters m2
-                    JOIN (
-                        SELECT c.descendant AS unit_code, c.ancestor AS root_code
-                        FROM unit_closure c JOIN units u ON u.unit_code = c.ancestor
-                        WHERE u.parent_code IS NULL OR u.parent_code NOT IN (SELECT unit_code FROM units)
-                    ) r ON r.unit_code = m2.unit_code
-                    WHERE m2.period_id IN ({ids})
-                      AND m2.indicator_code IN ({catalogue_list})
-                ) g
-                LEFT JOIN ({catalogue_counts_sql("mat_catalogue_facts")}) cc
-                  ON cc.period_id = g.period_id AND cc.unit_code = g.source_unit
-                 AND cc.indicator_code = g.indicator_code
-            ) x
-            WHERE m.period_id = x.period_id AND m.unit_code = x.unit_code AND m.indicator_code = x.indicator_code
-              AND m.indicator_code IN ({code_list})
-            """
+            f"CREATE TEMP TABLE live_catalogue AS SELECT period_id, unit_code, indicator_code, "
+            f"CAST(numerator AS BIGINT) AS numerator, CAST(denominator AS BIGINT) AS denominator "
+            f"FROM ({catalogue_counts_sql('mat_catalogue_facts')}) cc "
+            f"WHERE indicator_code IN ({code_list}) AND (numerator <> 0 OR denominator <> 0)"
         )
+        # Replace every catalogue counter of the touched periods (rows that became 0/0 disappear).
+        con.execute(f"DELETE FROM mat_counters WHERE period_id IN ({ids}) AND indicator_code IN ({code_list})")
+        con.execute("INSERT INTO mat_counters SELECT * FROM live_catalogue")
+
+    def _merge_counters(self, merged_select: str, keys_table: str) -> None:
+        """Replace the counters whose keys are in ``keys_table`` by ``merged_select``'s rows (0/0 dropped)."""
+        con = self.con
+        con.execute("DROP TABLE IF EXISTS live_merged")
+        con.execute(f"CREATE TEMP TABLE live_merged AS {merged_select}")
+        con.execute(
+            f"DELETE FROM mat_counters WHERE EXISTS (SELECT 1 FROM {keys_table} k WHERE k.period_id = "
+            f"mat_counters.period_id AND k.unit_code = mat_counters.unit_code "
+            f"AND k.indicator_code = mat_counters.indicator_code)"
+        )
+        con.execute("INSERT INTO mat_counters SELECT * FROM live_merged WHERE numerator <> 0 OR denominator <> 0")
 
     def _advance_clock(self, as_of: datetime) -> list[str]:
         """Move provisional periods to ``as_of`` and queue every item whose facts can change with the clock."""
