@@ -394,3 +394,17 @@ def test_contract_1_json_shape() -> None:
     assert set(out["groups"]) == {"CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH"}
     assert out["groups"]["TDGQ"]["score"] == 17.68 and out["groups"]["TDGQ"]["max_score"] == 20
     assert out["total"] == 19.68  # 17.68 + the constant 2 of ELECTRONIC_CERTIFIED_COPY
+
+
+@given(
+    numerator=st.integers(min_value=-(10**12), max_value=10**12),
+    denominator=st.integers(min_value=1, max_value=10**9),
+)
+def test_half_up_agrees_with_decimal_round_half_up(numerator: int, denominator: int) -> None:
+    """Exact integer rounding equals Decimal's ROUND_HALF_UP of the quotient: with d ≤ 10^9 the quotient is either
+    exactly on a tie or at least 1/(2d) away from it, so 60 significant digits decide the same way."""
+    from decimal import ROUND_HALF_UP, Context
+
+    exact = Context(prec=60).divide(Decimal(numerator), Decimal(denominator))
+    expected = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP, context=Context(prec=60))
+    assert half_up(Fraction(numerator, denominator)) == expected

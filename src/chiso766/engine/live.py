@@ -82,9 +82,20 @@ class LiveIndex:
         self._use_periods(f"SELECT * FROM {MAT_PERIODS}")
         build_facts(con, self.options)
         build_counters(con, self.methodology)
-        for table in ("dossier_facts", "petition_facts", "catalogue_facts", "counters"):
+        # Counters and catalogue facts are stored ordered by period, so an update touching a few periods reads
+        # only their row groups (min/max pruning); the large facts tables are updated by record id instead.
+        for table, order in (
+            ("dossier_facts", None),
+            ("petition_facts", None),
+            ("catalogue_facts", "period_id"),
+            ("counters", "period_id"),
+        ):
             con.execute(f"DROP TABLE IF EXISTS mat_{table}")
-            con.execute(f"ALTER TABLE {table} RENAME TO mat_{table}")
+            if order is None:
+                con.execute(f"ALTER TABLE {table} RENAME TO mat_{table}")
+            else:
+                con.execute(f"CREATE TABLE mat_{table} AS SELECT * FROM {table} ORDER BY {order}")
+                con.execute(f"DROP TABLE {table}")
         con.execute("CREATE TABLE IF NOT EXISTS live_state (watermark TIMESTAMP, as_of TIMESTAMP)")
         con.execute("DELETE FROM live_state")
         con.execute("INSERT INTO live_state VALUES (?, ?)", [watermark, None])
@@ -190,13 +201,16 @@ class LiveIndex:
         con.execute(
             f"CREATE TEMP TABLE live_delta AS SELECT * FROM ({delta}) d WHERE numerator <> 0 OR denominator <> 0"
         )
+        touched = [str(r[0]) for r in con.execute("SELECT DISTINCT period_id FROM live_delta").fetchall()]
+        ids = _id_list(touched)
         self._merge_counters(
             "SELECT d.period_id, d.unit_code, d.indicator_code, "
             "COALESCE(m.numerator, 0) + d.numerator AS numerator, "
             "COALESCE(m.denominator, 0) + d.denominator AS denominator "
-            "FROM live_delta d LEFT JOIN mat_counters m ON m.period_id = d.period_id "
-            "AND m.unit_code = d.unit_code AND m.indicator_code = d.indicator_code",
+            f"FROM live_delta d LEFT JOIN (SELECT * FROM mat_counters WHERE period_id IN ({ids})) m "
+            "ON m.period_id = d.period_id AND m.unit_code = d.unit_code AND m.indicator_code = d.indicator_code",
             "live_delta",
+            ids,
         )
         periods = con.execute("SELECT DISTINCT period_id FROM live_diff").fetchall()
         return {str(p[0]) for p in periods}
@@ -208,7 +222,7 @@ class LiveIndex:
         trigger a full rebuild: they stay, and the touched periods' counts read them next to the new dated rows.
         """
         con = self.con
-        ids = ", ".join("'" + p.replace("'", "''") + "'" for p in period_ids)
+        ids = _id_list(period_ids)
         self._use_periods(f"SELECT * FROM {MAT_PERIODS} WHERE period_id IN ({ids})")
         d = self.options.dialect
         codes_db = tuple(self.options.population_db_codes)
@@ -229,13 +243,15 @@ class LiveIndex:
         con.execute(f"DELETE FROM mat_counters WHERE period_id IN ({ids}) AND indicator_code IN ({code_list})")
         con.execute("INSERT INTO mat_counters SELECT * FROM live_catalogue")
 
-    def _merge_counters(self, merged_select: str, keys_table: str) -> None:
-        """Replace the counters whose keys are in ``keys_table`` by ``merged_select``'s rows (0/0 dropped)."""
+    def _merge_counters(self, merged_select: str, keys_table: str, period_ids: str) -> None:
+        """Replace the counters whose keys are in ``keys_table`` by ``merged_select``'s rows (0/0 dropped);
+        ``period_ids`` (a SQL list) bounds the rows read, so only the touched periods' row groups are scanned."""
         con = self.con
         con.execute("DROP TABLE IF EXISTS live_merged")
         con.execute(f"CREATE TEMP TABLE live_merged AS {merged_select}")
         con.execute(
-            f"DELETE FROM mat_counters WHERE EXISTS (SELECT 1 FROM {keys_table} k WHERE k.period_id = "
+            f"DELETE FROM mat_counters WHERE period_id IN ({period_ids}) "
+            f"AND EXISTS (SELECT 1 FROM {keys_table} k WHERE k.period_id = "
             f"mat_counters.period_id AND k.unit_code = mat_counters.unit_code "
             f"AND k.indicator_code = mat_counters.indicator_code)"
         )
@@ -251,7 +267,7 @@ class LiveIndex:
         if not moved:
             return []
         earliest = min(old[pid][1] for pid in moved)
-        ids = ", ".join("'" + p.replace("'", "''") + "'" for p in moved)
+        ids = _id_list(moved)
         con.execute(f"DELETE FROM {MAT_PERIODS} WHERE period_id IN ({ids})")
         con.executemany(
             f"INSERT INTO {MAT_PERIODS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [new_rows[p] for p in moved]
@@ -300,3 +316,8 @@ class LiveIndex:
     def _latest_change(self) -> datetime | None:
         row = self.con.execute("SELECT MAX(recorded_at) FROM changes").fetchone()
         return row[0] if row else None
+
+
+def _id_list(period_ids: Sequence[str]) -> str:
+    """A SQL list of period ids (quotes doubled); ``''`` when empty so ``IN (...)`` stays valid."""
+    return ", ".join("'" + p.replace("'", "''") + "'" for p in period_ids) or "''"

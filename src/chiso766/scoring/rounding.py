@@ -14,15 +14,11 @@ Number = int | Fraction | Decimal
 
 def half_up(value: Number, decimals: int = 2) -> Decimal:
     """``value`` rounded half away from zero to ``decimals`` places, as a Decimal with that exponent."""
-    exact = Fraction(value)
-    scale = 10**decimals
-    scaled = exact * scale
-    magnitude = abs(scaled)
-    rounded = magnitude.numerator * 2 + magnitude.denominator
-    units = rounded // (2 * magnitude.denominator)
-    if scaled < 0:
-        units = -units
-    return Decimal(units).scaleb(-decimals)
+    exact = value if isinstance(value, Fraction) else Fraction(value)
+    numerator, denominator = exact.numerator, exact.denominator
+    # floor(|n/d| · 10^k + 1/2) in integers: (2·|n|·10^k + d) // (2·d)
+    units = (2 * abs(numerator) * 10**decimals + denominator) // (2 * denominator)
+    return Decimal(-units if numerator < 0 else units).scaleb(-decimals)
 
 
 def percent(numerator: Number, denominator: Number, decimals: int = 2) -> Decimal:
