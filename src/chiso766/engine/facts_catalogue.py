@@ -131,6 +131,7 @@ from chiso766.engine.dialect import DUCKDB, Dialect
 
 __all__ = [
     "CATALOGUE_INDICATORS",
+    "DOSSIER_DRIVEN",
     "MISS_REASONS",
     "STATIC_PERIOD",
     "Part",
@@ -167,6 +168,13 @@ MISS_REASONS: dict[str, tuple[str, ...]] = {
 """The ``reason`` codes each indicator can give for a row that is not a hit."""
 
 STATIC_PERIOD = "*"
+DOSSIER_DRIVEN: tuple[str, ...] = (
+    "ONLINE_SERVICES_USED",
+    "PAYMENT_PROCEDURES_INTEGRATED",
+    "PAYMENT_PROCEDURES_ONLINE",
+    "CITIZEN_DATA_CONNECTED_FORMALITY",
+)
+"""Indicators whose dated rows depend on dossiers (of the item's own TTHC only) — the rest on the catalogue."""
 """``period_id`` of a static row: it belongs to every period of ``period_structure``."""
 
 Part = Literal["all", "static", "dynamic"]
@@ -193,8 +201,13 @@ def catalogue_facts_sql(
     population_db_codes: Sequence[str] = ("1",),
     payment_denominator_from_catalogue: bool = True,
     part: Part = "all",
+    procedure_scope: str | None = None,
 ) -> str:
     """One SELECT of the long catalogue facts table (columns in the module docstring).
+
+    ``procedure_scope`` names a table with a ``procedure_code`` column: only those TTHC's dossiers are read
+    (the incremental path). The dossier-driven rows (:data:`DOSSIER_DRIVEN`) of those TTHC are then exactly
+    the full computation's, since each depends only on dossiers of its own TTHC.
 
     Reads ``units``, ``unit_closure``, ``procedures``, ``procedure_units``, ``legal_bases``, ``services``,
     ``publications``, ``publication_items``, ``dossiers``, ``dossier_databases``, ``calendar`` and
@@ -219,6 +232,13 @@ def catalogue_facts_sql(
     n12 = province_update_days
     population_filter = f"db_code IN ({_sql_strings(codes)})" if codes else "1 = 0"
     clicked_on = dialect.local_date("t.published_at")
+    dossier_source = "dossiers"
+    if procedure_scope is not None:
+        if not procedure_scope.replace("_", "").isalnum():
+            raise ValueError(f"not a plain table name: {procedure_scope!r}")
+        dossier_source = (
+            f"(SELECT * FROM dossiers WHERE procedure_code IN (SELECT procedure_code FROM {procedure_scope}))"
+        )
     static_selects = [
         # 1.3: one row per owner × currently public TTHC.
         f"""
@@ -396,7 +416,7 @@ dossier_base AS (
            d.payment_code,
            CASE WHEN d.vneid OR d.has_store_component OR pd.dossier_id IS NOT NULL THEN 1 ELSE 0 END
                AS population_data
-    FROM dossiers d
+    FROM {dossier_source} d
     LEFT JOIN unit_by_electronic_id e ON NULLIF(d.unit_code, '') IS NULL AND e.electronic_id = d.id_prefix
     LEFT JOIN population_dossiers pd ON pd.dossier_id = d.dossier_id
 ),

@@ -35,7 +35,12 @@ from chiso766.engine.counters import (
     fact_sums_sql,
     online_column,
 )
-from chiso766.engine.facts_catalogue import CATALOGUE_INDICATORS, catalogue_counts_sql, catalogue_facts_sql
+from chiso766.engine.facts_catalogue import (
+    CATALOGUE_INDICATORS,
+    DOSSIER_DRIVEN,
+    catalogue_counts_sql,
+    catalogue_facts_sql,
+)
 from chiso766.engine.facts_dossiers import dossier_facts_sql
 from chiso766.engine.facts_petitions import petition_facts_sql
 from chiso766.engine.structure import STRUCTURE_DDL, load_calendar_table, period_rows, rebuild_unit_closure
@@ -96,6 +101,8 @@ class LiveIndex:
             else:
                 con.execute(f"CREATE TABLE mat_{table} AS SELECT * FROM {table} ORDER BY {order}")
                 con.execute(f"DROP TABLE {table}")
+        con.execute("DROP TABLE IF EXISTS mat_dossier_procedures")
+        con.execute("CREATE TABLE mat_dossier_procedures AS SELECT dossier_id, procedure_code FROM dossiers")
         con.execute("CREATE TABLE IF NOT EXISTS live_state (watermark TIMESTAMP, as_of TIMESTAMP)")
         con.execute("DELETE FROM live_state")
         con.execute("INSERT INTO live_state VALUES (?, ?)", [watermark, None])
@@ -141,7 +148,21 @@ class LiveIndex:
         n_dossiers = int(dossiers[0]) if dossiers else 0
         n_petitions = int(petitions[0]) if petitions else 0
 
-        touched: set[str] = set(moved)
+        # TTHC whose dossier-driven catalogue rows can change: the changed dossiers' procedures, old and new.
+        con.execute("DROP TABLE IF EXISTS live_procedures")
+        con.execute(
+            "CREATE TEMP TABLE live_procedures AS SELECT DISTINCT procedure_code FROM ("
+            "SELECT procedure_code FROM mat_dossier_procedures "
+            "WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers) "
+            "UNION ALL SELECT procedure_code FROM dossiers WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+            ") x WHERE procedure_code IS NOT NULL"
+        )
+        con.execute("DELETE FROM mat_dossier_procedures WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)")
+        con.execute(
+            "INSERT INTO mat_dossier_procedures SELECT dossier_id, procedure_code FROM dossiers "
+            "WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+        )
+        touched: set[str] = set()
         if n_dossiers:
             touched |= self._refresh(
                 "mat_dossier_facts",
@@ -163,10 +184,14 @@ class LiveIndex:
                 f"SELECT * FROM ({petition_facts_sql(self.options.dialect)}) pf "
                 f"WHERE petition_id IN (SELECT petition_id FROM live_petitions)",
             )
-        if touched:
-            self._refresh_catalogue(sorted(touched))
+        # Clock-moved periods: every dated catalogue row may change (deadlines, as-of). Other touched periods:
+        # only the dossier-driven rows of the changed dossiers' TTHC.
+        if moved:
+            self._refresh_catalogue(sorted(moved), scoped=False)
+        if touched - set(moved):
+            self._refresh_catalogue(sorted(touched - set(moved)), scoped=True)
         con.execute("UPDATE live_state SET watermark = ?", [latest])
-        return UpdateReport(n_dossiers, n_petitions, len(touched), False, time.perf_counter() - started)
+        return UpdateReport(n_dossiers, n_petitions, len(touched | set(moved)), False, time.perf_counter() - started)
 
     # --- steps -------------------------------------------------------------------------------------------
     def _refresh(
@@ -215,21 +240,36 @@ class LiveIndex:
         periods = con.execute("SELECT DISTINCT period_id FROM live_diff").fetchall()
         return {str(p[0]) for p in periods}
 
-    def _refresh_catalogue(self, period_ids: Sequence[str]) -> None:
+    def _refresh_catalogue(self, period_ids: Sequence[str], scoped: bool) -> None:
         """Recompute the dated catalogue facts of the touched periods and their counters (DISTINCT counts).
 
         Static catalogue rows (``period_id = '*'``) depend only on the catalogue and the units, whose changes
         trigger a full rebuild: they stay, and the touched periods' counts read them next to the new dated rows.
+        ``scoped``: only the dossier-driven rows of the TTHC in ``live_procedures`` are recomputed (their rows
+        depend on their own dossiers only); the cost then follows the changed TTHC, not the whole history.
         """
         con = self.con
         ids = _id_list(period_ids)
         self._use_periods(f"SELECT * FROM {MAT_PERIODS} WHERE period_id IN ({ids})")
         d = self.options.dialect
         codes_db = tuple(self.options.population_db_codes)
-        con.execute(f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids})")  # never the '*' rows
-        con.execute(
-            f"INSERT INTO mat_catalogue_facts {catalogue_facts_sql(d, population_db_codes=codes_db, part='dynamic')}"
-        )
+        if scoped:
+            driven = ", ".join(f"'{c}'" for c in DOSSIER_DRIVEN)
+            item_procedure = (
+                "COALESCE((SELECT s.procedure_code FROM services s WHERE s.service_code = f.item_code), f.item_code)"
+            )
+            con.execute(
+                f"DELETE FROM mat_catalogue_facts f WHERE f.period_id IN ({ids}) AND f.indicator_code IN ({driven}) "
+                f"AND {item_procedure} IN (SELECT procedure_code FROM live_procedures)"
+            )
+            sql = catalogue_facts_sql(
+                d, population_db_codes=codes_db, part="dynamic", procedure_scope="live_procedures"
+            )
+            con.execute(f"INSERT INTO mat_catalogue_facts SELECT * FROM ({sql}) x WHERE indicator_code IN ({driven})")
+        else:
+            con.execute(f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids})")  # never the '*' rows
+            sql = catalogue_facts_sql(d, population_db_codes=codes_db, part="dynamic")
+            con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
         counted = {i.code for i in self.methodology.indicators} & set(CATALOGUE_INDICATORS)
         code_list = ", ".join(f"'{c}'" for c in sorted(counted)) or "''"
         con.execute("DROP TABLE IF EXISTS live_catalogue")
