@@ -25,3 +25,30 @@ def test_within_calendar_edges() -> None:
     assert within_calendar(parse_period("2026-12-31"))
     assert not within_calendar(parse_period("2023-12"))
     assert not within_calendar(parse_period("2026W53"))  # ends on Sunday 03/01/2027
+
+
+def test_explain_lists_numerator_records_and_misses() -> None:
+    """On the hand-made fixture (tests/engine/test_end_to_end.py): H90, March 2026, 2.1 = 11/18. The numerator's
+    records are the 11 on-time dossiers, the misses the other 7, and the two listings do not overlap."""
+    from pathlib import Path
+
+    from chiso766.engine.explain import explain
+    from chiso766.store.load import ingest_paths
+
+    fixture = Path(__file__).parent.parent / "data" / "engine_fixture"
+    with Store() as store:
+        ingest_paths(store, "auto", [fixture])
+        engine = Engine(store, load_methodology())
+        period = parse_period("2026-03")
+        engine.prepare([period])
+        unit = engine.units()["H90"]
+        counts = engine.unit_counters(period.id, unit).indicators
+        args = (store.connection, engine.methodology, "H90", unit.level, "PROGRESS_ON_TIME", period.id, counts)
+        hits = explain(*args, limit=100, hits=True)
+        misses = explain(*args, limit=100)
+    assert (hits["numerator"], hits["denominator"]) == (11, 18)
+    assert hits["listing"] == "hits" and hits["records_total"] == 11
+    assert misses["listing"] == "misses" and misses["records_total"] == 7
+    assert {r["id"] for r in hits["records"]}.isdisjoint({r["id"] for r in misses["records"]})
+    assert all(group["points"] is None for group in hits["by_subunit"])
+    assert sum(group["misses"] for group in misses["by_reason"]) == 7

@@ -209,6 +209,9 @@ def register(app: typer.Typer) -> None:
         as_of: AsOfOption = None,
         methodology: MethodologyOption = DEFAULT_VERSION,
         limit: Annotated[int, typer.Option("--limit", help="Số hồ sơ tối đa / max records")] = 50,
+        hits: Annotated[
+            bool, typer.Option("--hits", help="Liệt kê bản ghi được tính vào tử số / list the numerator's records")
+        ] = False,
         as_json: JsonOption = False,
         population_db_codes: PopulationCodesOption = "1",
     ) -> None:
@@ -220,7 +223,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError.single("unknown_unit", f"Không có đơn vị '{unit}'", f"No unit '{unit}'", field="unit")
             info = current.units[unit]
             counts = engine.unit_counters(p.id, info).indicators
-            doc = explain(store.connection, engine.methodology, unit, info.level, indicator, p.id, counts, limit)
+            doc = explain(store.connection, engine.methodology, unit, info.level, indicator, p.id, counts, limit, hits)
         if as_json:
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
             return

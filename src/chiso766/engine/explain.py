@@ -71,8 +71,12 @@ def explain(
     period_id: str,
     counts: Mapping[str, IndicatorCounts],
     limit: int = 100,
+    hits: bool = False,
 ) -> dict[str, Any]:
-    """The explanation document of one indicator (JSON-ready); ``counts`` are the unit's counters."""
+    """The explanation document of one indicator (JSON-ready); ``counts`` are the unit's counters.
+
+    By default it lists the misses (denominator, not numerator) with the points each group of them costs;
+    with ``hits`` it lists the records behind the numerator instead (``points`` is then null)."""
     try:
         indicator = methodology.indicator(indicator_code)
     except KeyError:
@@ -94,7 +98,7 @@ def explain(
         return value if value is not None else Decimal("0.00")
 
     current = points(numerator, denominator)
-    source = _miss_source(methodology, indicator_code)
+    source = _miss_source(methodology, indicator_code, hits)
     doc: dict[str, Any] = {
         "unit": unit_code,
         "period": period_id,
@@ -111,6 +115,7 @@ def explain(
         "by_reason": [],
         "records": [],
         "records_total": 0,
+        "listing": "hits" if hits else "misses",
     }
     if source is None or numerator is None or denominator is None:
         return doc
@@ -137,7 +142,7 @@ def explain(
             names = dict(con.execute(names_sql).fetchall())
         out = []
         for key, count in rows:
-            gain = points(numerator + int(count), denominator) - current
+            gain = None if hits else points(numerator + int(count), denominator) - current
             out.append({"key": key, "name": names.get(key), "misses": int(count), "points": json_number(gain)})
         return out
 
@@ -168,24 +173,31 @@ def explain(
     return doc
 
 
-def _miss_source(methodology: Methodology, code: str) -> tuple[str, str] | None:
-    """SQL listing the misses of ``code`` (record_id, unit_code, procedure_code, reason, detail_at)."""
+def _miss_source(methodology: Methodology, code: str, hits: bool = False) -> tuple[str, str] | None:
+    """SQL listing the misses (or, with ``hits``, the numerator records) of ``code``:
+    (record_id, unit_code, procedure_code, reason, detail_at)."""
     online = online_column(methodology)
+    negate = "" if hits else "NOT "
     for spec_code, num, den in DOSSIER_INDICATORS:
         if spec_code == code:
+            reason = "'counted'" if hits else DOSSIER_MISS_REASONS[code]
             return (
                 f"SELECT dossier_id AS record_id, unit_code, procedure_code, "
-                f"{DOSSIER_MISS_REASONS[code]} AS reason, due_at AS detail_at FROM dossier_facts "
-                f"WHERE period_id = $period AND ({den}) AND NOT ({num.format(online=online)})",
+                f"{reason} AS reason, due_at AS detail_at FROM dossier_facts "
+                f"WHERE period_id = $period AND ({den}) AND {negate}({num.format(online=online)})",
                 "dossier",
             )
     for spec_code, num, den in PETITION_INDICATORS:
         if spec_code == code:
+            reason = (
+                "'counted'"
+                if hits
+                else ("COALESCE(late_reason, CASE WHEN disliked THEN 'disliked' ELSE 'raised_again' END)")
+            )
             return (
                 f"SELECT petition_id AS record_id, holder_unit AS unit_code, CAST(NULL AS VARCHAR) AS procedure_code, "
-                f"COALESCE(late_reason, CASE WHEN disliked THEN 'disliked' ELSE 'raised_again' END) AS reason, "
-                f"clock_start_at AS detail_at FROM petition_facts "
-                f"WHERE period_id = $period AND in_tree AND ({den}) AND NOT ({num})",
+                f"{reason} AS reason, clock_start_at AS detail_at FROM petition_facts "
+                f"WHERE period_id = $period AND in_tree AND ({den}) AND {negate}({num})",
                 "petition",
             )
     from chiso766.engine.facts_catalogue import STATIC_PERIOD
@@ -197,6 +209,6 @@ def _miss_source(methodology: Methodology, code: str) -> tuple[str, str] | None:
         f"COALESCE(MAX(CASE WHEN period_id <> '{STATIC_PERIOD}' THEN reason END), MAX(reason), 'miss') AS reason, "
         "CAST(NULL AS TIMESTAMP) AS detail_at FROM catalogue_facts "
         f"WHERE period_id IN ('{STATIC_PERIOD}', $period) AND indicator_code = '{code}' "
-        "GROUP BY unit_code, item_code HAVING MAX(CASE WHEN hit THEN 1 ELSE 0 END) = 0",
+        f"GROUP BY unit_code, item_code HAVING MAX(CASE WHEN hit THEN 1 ELSE 0 END) = {1 if hits else 0}",
         "procedure",
     )
