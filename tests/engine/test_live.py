@@ -26,6 +26,8 @@ TABLES = {
     "mat_dossier_facts": "period_id, dossier_id",
     "mat_petition_facts": "period_id, petition_id",
     "mat_catalogue_facts": "period_id, indicator_code, unit_code, item_code",
+
+
 }
 
 
@@ -66,6 +68,46 @@ def test_incremental_equals_rebuild(seed: int) -> None:
         expected = snapshot(full)
 
     assert before["mat_counters"] != expected["mat_counters"]  # the update had something to do
+    for table in TABLES:
+        assert after[table] == expected[table], table
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_incremental_reads_only_changed_dossiers(seed: int) -> None:
+    """Without a clock move, the update reads ``dossiers`` for the changed records only: with every other row
+    deleted from ``dossiers`` (and from ``dossier_databases``) before ``apply_changes``, it still gives the full
+    rebuild's tables — catalogue facts and counters of the touched periods included — so no history was read."""
+    one, two = batches(seed)
+    t1 = datetime(2026, 9, 25, 12, 0, tzinfo=VN_TZ)
+
+    with Store() as incremental:
+        ingest(incremental, one)
+        live = LiveIndex(incremental, METHOD)
+        live.rebuild(PERIODS, as_of=t1)
+        before = snapshot(incremental)
+        ingest(incremental, two)
+        con = incremental.connection
+        since = "recorded_at > (SELECT watermark FROM live_state)"
+        changed = (
+            f"SELECT record_key FROM changes WHERE kind = 'dossier' AND {since} "
+            "UNION SELECT p.dossier_id FROM petitions p JOIN changes c ON c.kind = 'petition' "
+            f"AND c.record_key = p.petition_id AND c.{since} WHERE p.dossier_id IS NOT NULL"
+        )
+        kept = con.execute(f"SELECT COUNT(*) FROM ({changed}) x").fetchone()
+        total = con.execute("SELECT COUNT(*) FROM dossiers").fetchone()
+        assert kept and total and 0 < kept[0] < total[0]
+        for table in ("dossiers", "dossier_databases"):
+            con.execute(f"DELETE FROM {table} WHERE dossier_id NOT IN ({changed})")
+        report = live.apply_changes()
+        assert not report.full_rebuild and report.dossiers > 0
+        after = snapshot(incremental)
+
+    with Store() as full:
+        ingest(full, one, two)
+        LiveIndex(full, METHOD).rebuild(PERIODS, as_of=t1)
+        expected = snapshot(full)
+
+    assert before["mat_catalogue_facts"] != expected["mat_catalogue_facts"]  # the catalogue part had work to do
     for table in TABLES:
         assert after[table] == expected[table], table
 
