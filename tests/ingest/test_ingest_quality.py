@@ -89,3 +89,18 @@ def test_empty_store_is_ok(store: Store) -> None:
     report = check(store)
     assert report.ok
     assert report.totals["dossiers"] == 0
+
+
+def test_dates_outside_the_calendar_are_reported(store: Store) -> None:
+    """D-gen-5: working days are known 2024–2026 only; a dossier received in 2027 (or due in 2023) is reported
+    instead of being judged by a guessed calendar. 31/12/2026 23:59 local is still inside."""
+    ingest_records(store, "units", load("units.json"), "units")
+    dossiers = [
+        _dossier("IN-1", NgayTiepNhan="20261231235900"),
+        _dossier("LATE-1", NgayTiepNhan="20270102080000"),
+        _dossier("EARLY-1", NgayTiepNhan="20240102080000", NgayHenTra="20231229080000"),
+    ]
+    ingest_records(store, "dossiers", dossiers, "dossiers")
+    finding = check(store).get("dossier_outside_calendar")
+    assert finding is not None
+    assert (finding.count, sorted(finding.examples)) == (2, ["EARLY-1", "LATE-1"])

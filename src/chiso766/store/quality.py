@@ -7,8 +7,10 @@ Only findings with a non-zero count are listed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from chiso766.domain.calendar import load_calendar
 from chiso766.domain.units import UnitTree
 from chiso766.errors import InputError
 from chiso766.store.db import Store
@@ -58,8 +60,28 @@ class QualityReport:
         return {"ok": self.ok, "totals": self.totals, "findings": [f.as_dict() for f in self.findings]}
 
 
+def _calendar_bounds() -> tuple[str, str]:
+    """UTC instants of the working-day calendar's first and last local midnights (D-gen-5)."""
+    calendar = load_calendar()
+    first = datetime.combine(calendar.first_day, time(0)) - timedelta(hours=7)
+    last = datetime.combine(calendar.last_day + timedelta(days=1), time(0)) - timedelta(hours=7)
+    return first.isoformat(sep=" "), last.isoformat(sep=" ")
+
+
+_CAL_FROM, _CAL_TO = _calendar_bounds()
+_OUTSIDE = "({c} < TIMESTAMP '" + _CAL_FROM + "' OR {c} >= TIMESTAMP '" + _CAL_TO + "')"
+
 # (code, vi, en, SQL selecting one key column per affected item, from the dossiers alias d where relevant)
 _DOSSIER_CHECKS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "dossier_outside_calendar",
+        "Hồ sơ có ngày tiếp nhận, hẹn trả hoặc kết thúc ngoài lịch ngày làm việc đã công bố"
+        " — hạn tính theo ngày làm việc không xác định được",
+        "Dossiers received, due or ended outside the published working-day calendar"
+        " — working-day deadlines cannot be determined",
+        "SELECT d.dossier_id FROM dossiers d WHERE "
+        + " OR ".join(_OUTSIDE.format(c=f"d.{c}") for c in ("received_at", "due_at", "processing_end_at")),
+    ),
     (
         "dossier_unknown_unit",
         "Hồ sơ không xác định được đơn vị (MaCoQuanThucHien/MaDonVi/tiền tố MaHoSo không có trong units)"
