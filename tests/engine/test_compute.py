@@ -52,3 +52,24 @@ def test_explain_lists_numerator_records_and_misses() -> None:
     assert {r["id"] for r in hits["records"]}.isdisjoint({r["id"] for r in misses["records"]})
     assert all(group["points"] is None for group in hits["by_subunit"])
     assert sum(group["misses"] for group in misses["by_reason"]) == 7
+
+
+def test_rank_reports_the_change_against_the_previous_period(tmp_path: object) -> None:
+    """Fixture provinces in March 2026: H90 63.53 (rank 1), February 60.43 (rank 1) → change +3.10."""
+    import json
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from chiso766.cli.main import app
+
+    assert isinstance(tmp_path, Path)
+    db = str(tmp_path / "store.duckdb")
+    fixture = str(Path(__file__).parent.parent / "data" / "engine_fixture")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", "--db", db, fixture]).exit_code == 0
+    result = runner.invoke(app, ["rank", "--db", db, "--period", "2026-03", "--json"])
+    assert result.exit_code == 0, result.output
+    units = {row["unit"]: row for row in json.loads(result.stdout)["units"]}
+    assert units["H90"]["rank"] == 1 and units["H90"]["total"] == 63.53
+    assert units["H90"]["previous"] == {"period": "2026-02", "rank": 1, "total": 60.43, "change": 3.1}

@@ -146,7 +146,9 @@ def register(app: typer.Typer) -> None:
             )
         p = parse_period(period)
         with _open(db) as store:
-            _, current, _ = _scores(store, methodology, p, parse_as_of(as_of), None, population_db_codes)
+            _, current, previous = _scores(
+                store, methodology, p, parse_as_of(as_of), None, population_db_codes, with_previous=True
+            )
             descendants = None
             if within is not None:
                 rows = store.connection.execute(
@@ -161,16 +163,27 @@ def register(app: typer.Typer) -> None:
                     )
                 descendants = [r[0] for r in rows]
             rows_out = rank_within(current, level, within, descendants)
-        doc: list[dict[str, Any]] = [
-            {
+            before = (
+                {code: (r, s) for r, code, s in rank_within(previous, level, within, descendants)} if previous else {}
+            )
+        doc: list[dict[str, Any]] = []
+        for r, code, s in rows_out:
+            row: dict[str, Any] = {
                 "rank": r,
                 "unit": code,
                 "name": current.units[code].name,
                 "total": float(s.total),
                 "groups": {g: float(v.score) for g, v in s.groups.items()},
             }
-            for r, code, s in rows_out
-        ]
+            if code in before:  # change against the previous period of the same type
+                prev_rank, prev_score = before[code]
+                row["previous"] = {
+                    "period": previous.period.id if previous else None,
+                    "rank": prev_rank,
+                    "total": float(prev_score.total),
+                    "change": float(s.total - prev_score.total),
+                }
+            doc.append(row)
         if as_json:
             out = {
                 "period": p.id,
@@ -185,16 +198,18 @@ def register(app: typer.Typer) -> None:
             return
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
         table = Table(title=f"Xếp hạng {p.label_vi} — {level}" + (" (tạm tính)" if current.provisional else ""))
-        for name in ("Hạng", "Mã", "Đơn vị", "CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH", "Tổng"):
+        for name in ("Hạng", "Mã", "Đơn vị", "CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH", "Tổng", "± kỳ trước"):
             table.add_column(name, justify="right" if name not in ("Mã", "Đơn vị") else "left")
         for row in doc:
             g = row["groups"]
+            change = row.get("previous", {}).get("change")
             table.add_row(
                 f"{row['rank']}/{len(doc)}",
                 row["unit"],
                 row["name"] or "",
                 *(fmt_points(_dec(g[k])) for k in ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")),
                 fmt_points(_dec(row["total"])),
+                ("+" if change and change > 0 else "") + fmt_points(_dec(change)),
             )
         console.print(table)
         if current.national is not None:
