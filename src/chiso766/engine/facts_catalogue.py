@@ -134,9 +134,12 @@ __all__ = [
     "DOSSIER_DRIVEN",
     "MISS_REASONS",
     "STATIC_PERIOD",
+    "USAGE_COUNTS",
     "Part",
     "catalogue_counts_sql",
     "catalogue_facts_sql",
+    "dossier_arrivals_sql",
+    "dossier_usage_sql",
 ]
 
 CATALOGUE_INDICATORS: tuple[str, ...] = (
@@ -177,10 +180,10 @@ DOSSIER_DRIVEN: tuple[str, ...] = (
 """Indicators whose dated rows depend on dossiers (of the item's own TTHC only) — the rest on the catalogue."""
 """``period_id`` of a static row: it belongs to every period of ``period_structure``."""
 
-Part = Literal["all", "static", "dynamic"]
+Part = Literal["all", "static", "dynamic", "dossier"]
 """Which rows :func:`catalogue_facts_sql` produces (see "Representation" in the module docstring)."""
 
-_PARTS: tuple[Part, ...] = ("all", "static", "dynamic")
+_PARTS: tuple[Part, ...] = ("all", "static", "dynamic", "dossier")
 
 _CURRENT = "COALESCE({t}.status, 'public') IN ('public', 'public_amended')"  # Cat-status
 
@@ -194,6 +197,101 @@ def _sql_strings(values: Sequence[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
+def _check_table_name(name: str) -> None:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a plain table name: {name!r}")
+
+
+ARRIVAL_COLUMNS: tuple[str, ...] = (
+    "dossier_id",
+    "unit_code",
+    "procedure_code",
+    "arrived_at",
+    "received_at",
+    "channel",
+    "fee_state",
+    "payment_code",
+    "population_data",
+)
+"""Columns of :func:`dossier_arrivals_sql`."""
+
+USAGE_COUNTS: dict[str, str] = {
+    "n_arrived": "TRUE",
+    "n_online": "a.channel = '2'",
+    "n_fee": "t.has_fee",
+    "n_fee_nonzero": "t.has_fee AND a.fee_state = 'nonzero'",
+    "n_fee_payable": "t.has_fee AND a.fee_state <> 'all_zero'",
+    "n_fee_paid_online": "t.has_fee AND a.fee_state <> 'all_zero' AND a.payment_code IN ('1', '2')",
+    "n_received": "a.received_at IS NOT NULL",
+    "n_received_population": "a.received_at IS NOT NULL AND a.population_data = 1",
+}
+"""The per-(period, unit, TTHC) dossier counts of :func:`dossier_usage_sql` and what each counts. Every other
+count is ≤ ``n_arrived``, so a key whose ``n_arrived`` is 0 has no dossier and no row."""
+
+
+def dossier_arrivals_sql(population_db_codes: Sequence[str] = ("1",), scope_table: str | None = None) -> str:
+    """One SELECT (no WITH) of the "arrival facts" of every counted dossier: all the dossier-driven catalogue
+    rows need to know about it (columns :data:`ARRIVAL_COLUMNS`).
+
+    ``unit_code`` is Cat-dossier-unit's unit (only dossiers whose unit is a known unit and whose TTHC is given
+    are listed: the others count nowhere); ``arrived_at`` is Cat-arrival's date (NgayTiepNhan, else
+    NgayNopHoSo); ``population_data`` is 1 iff VNeID, a component from the store or a ``dossier_databases``
+    code in ``population_db_codes`` (D-4.5b-1). ``scope_table`` (a table with a ``dossier_id`` column) limits
+    the dossiers read to those ids. Reads ``dossiers``, ``dossier_databases`` and ``units``.
+    """
+    codes = tuple(population_db_codes)
+    if any(not isinstance(c, str) for c in codes):
+        raise ValueError(f"population_db_codes must be strings, got {codes!r}")
+    population_filter = f"db_code IN ({_sql_strings(codes)})" if codes else "1 = 0"
+    source = "dossiers"
+    population = f"SELECT DISTINCT dossier_id FROM dossier_databases WHERE {population_filter}"
+    if scope_table is not None:
+        _check_table_name(scope_table)
+        source = f"(SELECT * FROM dossiers WHERE dossier_id IN (SELECT dossier_id FROM {scope_table}))"
+        population += f" AND dossier_id IN (SELECT dossier_id FROM {scope_table})"
+    return f"""
+SELECT db.dossier_id, db.unit_code, db.procedure_code, db.arrived_at, db.received_at, db.channel, db.fee_state,
+       db.payment_code, db.population_data
+FROM (
+    SELECT d.dossier_id, COALESCE(NULLIF(d.unit_code, ''), e.unit_code) AS unit_code, d.procedure_code,
+           COALESCE(d.received_at, d.submitted_at) AS arrived_at, d.received_at, d.channel, d.fee_state,
+           d.payment_code,
+           CASE WHEN d.vneid OR d.has_store_component OR pd.dossier_id IS NOT NULL THEN 1 ELSE 0 END
+               AS population_data
+    FROM {source} d
+    LEFT JOIN (
+        SELECT electronic_id, MIN(unit_code) AS unit_code
+        FROM units WHERE electronic_id IS NOT NULL AND electronic_id <> ''
+        GROUP BY electronic_id
+    ) e ON NULLIF(d.unit_code, '') IS NULL AND e.electronic_id = d.id_prefix
+    LEFT JOIN ({population}) pd ON pd.dossier_id = d.dossier_id
+) db
+JOIN units u ON u.unit_code = db.unit_code
+WHERE db.procedure_code IS NOT NULL"""
+
+
+def dossier_usage_sql(arrivals: str, periods: str = "period_structure", weight: str | None = None) -> str:
+    """One SELECT (no WITH): per ``(period_id, unit_code, procedure_code)`` the counts of :data:`USAGE_COUNTS`
+    over the arrivals (rows of :func:`dossier_arrivals_sql`, table or CTE ``arrivals``) that arrived in the
+    period (Cat-arrival: ``[start_at, end_at)`` and ``<= as_of_at`` of ``periods``). A fee count counts
+    dossiers of a TTHC with ``has_fee`` in ``procedures``. ``weight`` (a column of ``arrivals``) weighs each
+    row (±1 for the incremental deltas); without it only keys with a dossier appear.
+    """
+    for name in (arrivals, periods):
+        _check_table_name(name)
+    w = "1" if weight is None else f"a.{weight}"
+    counts = ",\n       ".join(
+        f"CAST(SUM(CASE WHEN {cond} THEN {w} ELSE 0 END) AS BIGINT) AS {name}" for name, cond in USAGE_COUNTS.items()
+    )
+    return f"""
+SELECT ps.period_id, a.unit_code, a.procedure_code,
+       {counts}
+FROM {periods} ps
+JOIN {arrivals} a ON a.arrived_at >= ps.start_at AND a.arrived_at < ps.end_at AND a.arrived_at <= ps.as_of_at
+LEFT JOIN procedures t ON t.procedure_code = a.procedure_code
+GROUP BY ps.period_id, a.unit_code, a.procedure_code"""
+
+
 def catalogue_facts_sql(
     dialect: Dialect = DUCKDB,
     province_publish_days: int = 5,
@@ -201,13 +299,17 @@ def catalogue_facts_sql(
     population_db_codes: Sequence[str] = ("1",),
     payment_denominator_from_catalogue: bool = True,
     part: Part = "all",
-    procedure_scope: str | None = None,
+    usage_table: str | None = None,
+    usage_scope: str | None = None,
 ) -> str:
     """One SELECT of the long catalogue facts table (columns in the module docstring).
 
-    ``procedure_scope`` names a table with a ``procedure_code`` column: only those TTHC's dossiers are read
-    (the incremental path). The dossier-driven rows (:data:`DOSSIER_DRIVEN`) of those TTHC are then exactly
-    the full computation's, since each depends only on dossiers of its own TTHC.
+    The dossier-driven rows (:data:`DOSSIER_DRIVEN`) read dossiers only through their per-(period, unit, TTHC)
+    counts (:func:`dossier_usage_sql`). ``usage_table`` names a table holding those counts (the incremental
+    path keeps it current by deltas): ``dossiers`` and ``dossier_databases`` are then not read at all.
+    ``usage_scope`` (with ``usage_table``) names a table of ``(period_id, procedure_code)`` pairs: only their
+    counts are read, so the dossier-driven rows of those pairs are exactly the full computation's (each depends
+    only on the counts of its own period and TTHC) and the others are absent.
 
     Reads ``units``, ``unit_closure``, ``procedures``, ``procedure_units``, ``legal_bases``, ``services``,
     ``publications``, ``publication_items``, ``dossiers``, ``dossier_databases``, ``calendar`` and
@@ -230,15 +332,30 @@ def catalogue_facts_sql(
         raise ValueError(f"population_db_codes must be strings, got {codes!r}")
     n11 = province_publish_days
     n12 = province_update_days
-    population_filter = f"db_code IN ({_sql_strings(codes)})" if codes else "1 = 0"
     clicked_on = dialect.local_date("t.published_at")
-    dossier_source = "dossiers"
-    if procedure_scope is not None:
-        if not procedure_scope.replace("_", "").isalnum():
-            raise ValueError(f"not a plain table name: {procedure_scope!r}")
-        dossier_source = (
-            f"(SELECT * FROM dossiers WHERE procedure_code IN (SELECT procedure_code FROM {procedure_scope}))"
-        )
+    if usage_table is None:
+        if usage_scope is not None:
+            raise ValueError("usage_scope needs usage_table")
+        usage_ctes = f"""-- Cat-dossier-unit, Cat-arrival: each counted dossier, then counts per (period, unit, TTHC).
+dossier_arrivals AS (
+{dossier_arrivals_sql(codes)}
+),
+dossier_usage AS (
+{dossier_usage_sql("dossier_arrivals")}
+),"""
+    else:
+        _check_table_name(usage_table)
+        scope = ""
+        if usage_scope is not None:
+            _check_table_name(usage_scope)
+            scope = (
+                f"\n    WHERE EXISTS (SELECT 1 FROM {usage_scope} k "
+                "WHERE k.period_id = u.period_id AND k.procedure_code = u.procedure_code)"
+            )
+        usage_ctes = f"""-- Cat-dossier-unit, Cat-arrival: the materialised counts (see dossier_usage_sql).
+dossier_usage AS (
+    SELECT u.* FROM {usage_table} u JOIN period_structure ps ON ps.period_id = u.period_id{scope}
+),"""
     static_selects = [
         # 1.3: one row per owner × currently public TTHC.
         f"""
@@ -327,11 +444,13 @@ WHERE t.citizen_applicant""",
         "all": static_selects + dynamic_selects,
         "static": static_selects,
         "dynamic": dynamic_selects,
+        "dossier": dynamic_selects[2:],  # the DOSSIER_DRIVEN ones: 3.2, 3.5, 3.5b, 4.5a
     }[part]
     body = "\nUNION ALL".join(selects)
 
     return f"""
 WITH
+{usage_ctes}
 -- Cat-root: roots are units whose parent is not a known unit; every unit's province is its root.
 roots AS (
     SELECT u.unit_code AS root_code
@@ -401,35 +520,6 @@ authority AS (
     JOIN tthc t ON t.procedure_code = da.procedure_code
     WHERE {_current("t")}
 ),
--- Cat-dossier-unit, Cat-arrival
-unit_by_electronic_id AS (
-    SELECT electronic_id, MIN(unit_code) AS unit_code
-    FROM units WHERE electronic_id IS NOT NULL AND electronic_id <> ''
-    GROUP BY electronic_id
-),
-population_dossiers AS (
-    SELECT DISTINCT dossier_id FROM dossier_databases WHERE {population_filter}
-),
-dossier_base AS (
-    SELECT d.dossier_id, COALESCE(NULLIF(d.unit_code, ''), e.unit_code) AS unit_code, d.procedure_code,
-           d.channel, COALESCE(d.received_at, d.submitted_at) AS arrived_at, d.received_at, d.fee_state,
-           d.payment_code,
-           CASE WHEN d.vneid OR d.has_store_component OR pd.dossier_id IS NOT NULL THEN 1 ELSE 0 END
-               AS population_data
-    FROM {dossier_source} d
-    LEFT JOIN unit_by_electronic_id e ON NULLIF(d.unit_code, '') IS NULL AND e.electronic_id = d.id_prefix
-    LEFT JOIN population_dossiers pd ON pd.dossier_id = d.dossier_id
-),
-period_dossiers AS (
-    SELECT ps.period_id, db.dossier_id, db.unit_code, db.procedure_code, db.channel, db.received_at,
-           db.fee_state, db.payment_code, db.population_data
-    FROM period_structure ps
-    JOIN dossier_base db
-      ON db.arrived_at >= ps.start_at AND db.arrived_at < ps.end_at AND db.arrived_at <= ps.as_of_at
-    JOIN units u ON u.unit_code = db.unit_code
-    WHERE db.procedure_code IS NOT NULL
-),
-
 -- 1.1 PUBLISH_ON_TIME: verdict 0 on time, 1 late, 2 outside calendar, 3 no effective date; any late ⇒ late.
 f11_decisions AS (
     SELECT ps.period_id, dc.owner, dc.procedure_code,
@@ -524,41 +614,34 @@ counted_services AS (
     WHERE s.status IN ('public', 'pending_withdrawal', 'testing')
 ),
 online_dossier_candidates AS (
-    SELECT pd.period_id, pd.dossier_id, cs.unit_code, cs.service_code, c.depth,
-           MIN(c.depth) OVER (PARTITION BY pd.period_id, pd.dossier_id) AS nearest
-    FROM period_dossiers pd
-    JOIN unit_closure c ON c.descendant = pd.unit_code
-    JOIN counted_services cs ON cs.unit_code = c.ancestor AND cs.procedure_code = pd.procedure_code
-    WHERE pd.channel = '2'
+    SELECT du.period_id, du.unit_code AS dossier_unit, du.procedure_code, cs.unit_code, cs.service_code, c.depth,
+           MIN(c.depth) OVER (PARTITION BY du.period_id, du.unit_code, du.procedure_code) AS nearest
+    FROM dossier_usage du
+    JOIN unit_closure c ON c.descendant = du.unit_code
+    JOIN counted_services cs ON cs.unit_code = c.ancestor AND cs.procedure_code = du.procedure_code
+    WHERE du.n_online > 0
 ),
 used_services AS (
     SELECT DISTINCT period_id, unit_code, service_code FROM online_dossier_candidates WHERE depth = nearest
 ),
 
--- 3.5 / 3.5b
-fee_dossiers AS (
-    SELECT pd.period_id, pd.unit_code, pd.procedure_code, pd.fee_state, pd.payment_code
-    FROM period_dossiers pd JOIN tthc t ON t.procedure_code = pd.procedure_code
-    WHERE t.has_fee
-),
+-- 3.5 / 3.5b (the fee counts of dossier_usage count fee-TTHC dossiers only)
 fee_dossier_summary AS (
-    SELECT period_id, unit_code, procedure_code,
-           MAX(CASE WHEN fee_state = 'nonzero' THEN 1 ELSE 0 END) AS nonzero
-    FROM fee_dossiers GROUP BY period_id, unit_code, procedure_code
+    SELECT period_id, unit_code, procedure_code, CASE WHEN n_fee_nonzero > 0 THEN 1 ELSE 0 END AS nonzero
+    FROM dossier_usage WHERE n_fee > 0
 ),
 f35b AS (
-    SELECT period_id, unit_code, procedure_code,
-           MAX(CASE WHEN payment_code IN ('1', '2') THEN 1 ELSE 0 END) AS paid_online
-    FROM fee_dossiers WHERE fee_state <> 'all_zero'
-    GROUP BY period_id, unit_code, procedure_code
+    SELECT period_id, unit_code, procedure_code, CASE WHEN n_fee_paid_online > 0 THEN 1 ELSE 0 END AS paid_online
+    FROM dossier_usage WHERE n_fee_payable > 0
 ),
 
 -- 4.5a: evidence over each unit's subtree, from dossiers received in the period.
 f45_evidence AS (
-    SELECT pd.period_id, c.ancestor AS unit_code, pd.procedure_code, MAX(pd.population_data) AS connected
-    FROM period_dossiers pd JOIN unit_closure c ON c.descendant = pd.unit_code
-    WHERE pd.received_at IS NOT NULL
-    GROUP BY pd.period_id, c.ancestor, pd.procedure_code
+    SELECT du.period_id, c.ancestor AS unit_code, du.procedure_code,
+           MAX(CASE WHEN du.n_received_population > 0 THEN 1 ELSE 0 END) AS connected
+    FROM dossier_usage du JOIN unit_closure c ON c.descendant = du.unit_code
+    WHERE du.n_received > 0
+    GROUP BY du.period_id, c.ancestor, du.procedure_code
 )
 
 {body}

@@ -6,8 +6,12 @@
 - a dossier's (or PAKN's) facts depend only on its own records, the catalogue and the calendar, so only the
   changed records' fact rows are recomputed (``scope_table``); the counters move by the difference between
   their new and old rows, summed over ``unit_closure`` ancestors — cost grows with the changed records;
-- catalogue indicators count DISTINCT procedures, which a difference cannot express: their facts and counters
-  are recomputed for the periods the changes touch;
+- catalogue indicators count DISTINCT procedures, which a difference cannot express. Their dossier-driven rows
+  (3.2, 3.5, 3.5b, 4.5a) depend only on per-(period, unit, TTHC) dossier counts (``mat_dossier_usage``), which
+  do move by differences: each dossier's arrival facts are kept (``mat_dossier_arrivals``), its old row gives
+  its old contribution and the recomputed one its new one. Only the (period, TTHC) whose counts crossed zero
+  get their catalogue rows recomputed, from those counts, so ``dossiers`` is read for the changed ids only;
+  the catalogue counters of those periods are then recounted (catalogue-sized, not history-sized);
 - time moves scores too (DESIGN): for provisional periods the new ``as_of`` re-judges every item whose facts
   can change with the clock (still open or pending, or with an event between the old and the new as-of);
 - unit or catalogue changes (rare) fall back to a full rebuild.
@@ -38,8 +42,11 @@ from chiso766.engine.counters import (
 from chiso766.engine.facts_catalogue import (
     CATALOGUE_INDICATORS,
     DOSSIER_DRIVEN,
+    USAGE_COUNTS,
     catalogue_counts_sql,
     catalogue_facts_sql,
+    dossier_arrivals_sql,
+    dossier_usage_sql,
 )
 from chiso766.engine.facts_dossiers import dossier_facts_sql
 from chiso766.engine.facts_petitions import petition_facts_sql
@@ -101,8 +108,14 @@ class LiveIndex:
             else:
                 con.execute(f"CREATE TABLE mat_{table} AS SELECT * FROM {table} ORDER BY {order}")
                 con.execute(f"DROP TABLE {table}")
-        con.execute("DROP TABLE IF EXISTS mat_dossier_procedures")
-        con.execute("CREATE TABLE mat_dossier_procedures AS SELECT dossier_id, procedure_code FROM dossiers")
+        # The dossier-driven catalogue rows read dossiers only through these (see _update_usage).
+        codes = tuple(self.options.population_db_codes)
+        con.execute("DROP TABLE IF EXISTS mat_dossier_procedures")  # replaced by mat_dossier_arrivals
+        con.execute("DROP TABLE IF EXISTS mat_dossier_arrivals")
+        con.execute(f"CREATE TABLE mat_dossier_arrivals AS {dossier_arrivals_sql(codes)}")
+        con.execute("DROP TABLE IF EXISTS mat_dossier_usage")
+        usage = dossier_usage_sql("mat_dossier_arrivals", MAT_PERIODS)
+        con.execute(f"CREATE TABLE mat_dossier_usage AS SELECT * FROM ({usage}) u ORDER BY period_id")
         con.execute("CREATE TABLE IF NOT EXISTS live_state (watermark TIMESTAMP, as_of TIMESTAMP)")
         con.execute("DELETE FROM live_state")
         con.execute("INSERT INTO live_state VALUES (?, ?)", [watermark, None])
@@ -148,20 +161,6 @@ class LiveIndex:
         n_dossiers = int(dossiers[0]) if dossiers else 0
         n_petitions = int(petitions[0]) if petitions else 0
 
-        # TTHC whose dossier-driven catalogue rows can change: the changed dossiers' procedures, old and new.
-        con.execute("DROP TABLE IF EXISTS live_procedures")
-        con.execute(
-            "CREATE TEMP TABLE live_procedures AS SELECT DISTINCT procedure_code FROM ("
-            "SELECT procedure_code FROM mat_dossier_procedures "
-            "WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers) "
-            "UNION ALL SELECT procedure_code FROM dossiers WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)"
-            ") x WHERE procedure_code IS NOT NULL"
-        )
-        con.execute("DELETE FROM mat_dossier_procedures WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)")
-        con.execute(
-            "INSERT INTO mat_dossier_procedures SELECT dossier_id, procedure_code FROM dossiers "
-            "WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)"
-        )
         touched: set[str] = set()
         if n_dossiers:
             touched |= self._refresh(
@@ -184,14 +183,18 @@ class LiveIndex:
                 f"SELECT * FROM ({petition_facts_sql(self.options.dialect)}) pf "
                 f"WHERE petition_id IN (SELECT petition_id FROM live_petitions)",
             )
-        # Clock-moved periods: every dated catalogue row may change (deadlines, as-of). Other touched periods:
-        # only the dossier-driven rows of the changed dossiers' TTHC.
+        # Dossier-driven catalogue rows follow the per-(period, unit, TTHC) dossier counts, moved by the changed
+        # dossiers' old and new arrival facts. Clock-moved periods: every dated catalogue row may change
+        # (deadlines, as-of). Other periods: only the dossier-driven rows of the (period, TTHC) whose counts
+        # crossed zero.
+        scoped = self._update_usage(moved) if n_dossiers or moved else []
         if moved:
             self._refresh_catalogue(sorted(moved), scoped=False)
-        if touched - set(moved):
-            self._refresh_catalogue(sorted(touched - set(moved)), scoped=True)
+        if scoped:
+            self._refresh_catalogue(scoped, scoped=True)
         con.execute("UPDATE live_state SET watermark = ?", [latest])
-        return UpdateReport(n_dossiers, n_petitions, len(touched | set(moved)), False, time.perf_counter() - started)
+        periods_touched = touched | set(moved) | set(scoped)
+        return UpdateReport(n_dossiers, n_petitions, len(periods_touched), False, time.perf_counter() - started)
 
     # --- steps -------------------------------------------------------------------------------------------
     def _refresh(
@@ -240,13 +243,85 @@ class LiveIndex:
         periods = con.execute("SELECT DISTINCT period_id FROM live_diff").fetchall()
         return {str(p[0]) for p in periods}
 
+    def _update_usage(self, moved: Sequence[str]) -> list[str]:
+        """Bring ``mat_dossier_arrivals`` and ``mat_dossier_usage`` up to date with ``live_dossiers``.
+
+        A dossier adds 1 to each count of every (period, unit, TTHC) it arrives in, so the counts of the periods
+        whose row did not move move by (new − old) arrival facts of the changed dossiers only: ``dossiers`` is
+        read for those ids and nothing else. Clock-moved periods (their ``as_of_at`` bounds arrival) are counted
+        again from ``mat_dossier_arrivals``. Fills ``live_usage_keys`` with the (period, TTHC) of unmoved periods
+        where some count crossed zero (the only ones whose catalogue rows can change) and returns their periods.
+        """
+        con = self.con
+        codes = tuple(self.options.population_db_codes)
+        moved_ids = _id_list(moved)
+        con.execute("DROP TABLE IF EXISTS live_arrivals_new")
+        con.execute(
+            f"CREATE TEMP TABLE live_arrivals_new AS {dossier_arrivals_sql(codes, scope_table='live_dossiers')}"
+        )
+        con.execute("DROP TABLE IF EXISTS live_arrivals")
+        con.execute(
+            "CREATE TEMP TABLE live_arrivals AS SELECT *, -1 AS w FROM mat_dossier_arrivals "
+            "WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers) "
+            "UNION ALL SELECT *, 1 AS w FROM live_arrivals_new"
+        )
+        con.execute("DELETE FROM mat_dossier_arrivals WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)")
+        con.execute("INSERT INTO mat_dossier_arrivals SELECT * FROM live_arrivals_new")
+
+        con.execute("DROP TABLE IF EXISTS live_usage_periods")
+        con.execute(
+            f"CREATE TEMP TABLE live_usage_periods AS SELECT * FROM {MAT_PERIODS} WHERE period_id NOT IN ({moved_ids})"
+        )
+        counts = list(USAGE_COUNTS)
+        any_delta = " OR ".join(f"{c} <> 0" for c in counts)
+        con.execute("DROP TABLE IF EXISTS live_usage_delta")
+        con.execute(
+            f"CREATE TEMP TABLE live_usage_delta AS SELECT * FROM "
+            f"({dossier_usage_sql('live_arrivals', 'live_usage_periods', weight='w')}) d WHERE {any_delta}"
+        )
+        delta_periods = [str(r[0]) for r in con.execute("SELECT DISTINCT period_id FROM live_usage_delta").fetchall()]
+        ids = _id_list(delta_periods)
+        merged = ", ".join(f"COALESCE(m.{c}, 0) + d.{c} AS {c}" for c in counts)
+        flips = " OR ".join(f"(COALESCE(m.{c}, 0) > 0) <> (COALESCE(m.{c}, 0) + d.{c} > 0)" for c in counts)
+        con.execute("DROP TABLE IF EXISTS live_usage_merged")
+        con.execute(
+            f"CREATE TEMP TABLE live_usage_merged AS SELECT d.period_id, d.unit_code, d.procedure_code, {merged}, "
+            f"({flips}) AS flips "
+            f"FROM live_usage_delta d LEFT JOIN (SELECT * FROM mat_dossier_usage WHERE period_id IN ({ids})) m "
+            "ON m.period_id = d.period_id AND m.unit_code = d.unit_code AND m.procedure_code = d.procedure_code"
+        )
+        con.execute(
+            f"DELETE FROM mat_dossier_usage WHERE period_id IN ({ids}) AND EXISTS (SELECT 1 FROM live_usage_delta k "
+            "WHERE k.period_id = mat_dossier_usage.period_id AND k.unit_code = mat_dossier_usage.unit_code "
+            "AND k.procedure_code = mat_dossier_usage.procedure_code)"
+        )
+        con.execute(
+            f"INSERT INTO mat_dossier_usage SELECT period_id, unit_code, procedure_code, {', '.join(counts)} "
+            "FROM live_usage_merged WHERE n_arrived <> 0"
+        )
+        if moved:
+            con.execute("DROP TABLE IF EXISTS live_usage_periods")
+            con.execute(
+                f"CREATE TEMP TABLE live_usage_periods AS SELECT * FROM {MAT_PERIODS} WHERE period_id IN ({moved_ids})"
+            )
+            con.execute(f"DELETE FROM mat_dossier_usage WHERE period_id IN ({moved_ids})")
+            con.execute(
+                f"INSERT INTO mat_dossier_usage {dossier_usage_sql('mat_dossier_arrivals', 'live_usage_periods')}"
+            )
+        con.execute("DROP TABLE IF EXISTS live_usage_keys")
+        con.execute(
+            "CREATE TEMP TABLE live_usage_keys AS SELECT DISTINCT period_id, procedure_code "
+            "FROM live_usage_merged WHERE flips"
+        )
+        return sorted(str(r[0]) for r in con.execute("SELECT DISTINCT period_id FROM live_usage_keys").fetchall())
+
     def _refresh_catalogue(self, period_ids: Sequence[str], scoped: bool) -> None:
         """Recompute the dated catalogue facts of the touched periods and their counters (DISTINCT counts).
 
         Static catalogue rows (``period_id = '*'``) depend only on the catalogue and the units, whose changes
         trigger a full rebuild: they stay, and the touched periods' counts read them next to the new dated rows.
-        ``scoped``: only the dossier-driven rows of the TTHC in ``live_procedures`` are recomputed (their rows
-        depend on their own dossiers only); the cost then follows the changed TTHC, not the whole history.
+        Dossiers are read only through ``mat_dossier_usage``. ``scoped``: only the dossier-driven rows of the
+        (period, TTHC) pairs in ``live_usage_keys`` are recomputed (each depends on its own pair's counts only).
         """
         con = self.con
         ids = _id_list(period_ids)
@@ -254,21 +329,32 @@ class LiveIndex:
         d = self.options.dialect
         codes_db = tuple(self.options.population_db_codes)
         if scoped:
-            driven = ", ".join(f"'{c}'" for c in DOSSIER_DRIVEN)
-            item_procedure = (
-                "COALESCE((SELECT s.procedure_code FROM services s WHERE s.service_code = f.item_code), f.item_code)"
+            by_procedure = ", ".join(f"('{c}')" for c in DOSSIER_DRIVEN if c != "ONLINE_SERVICES_USED")
+            con.execute("DROP TABLE IF EXISTS live_driven_items")
+            con.execute(
+                "CREATE TEMP TABLE live_driven_items AS "
+                "SELECT k.period_id, i.indicator_code, k.procedure_code AS item_code "
+                f"FROM live_usage_keys k CROSS JOIN (VALUES {by_procedure}) i(indicator_code) "
+                "UNION ALL SELECT k.period_id, 'ONLINE_SERVICES_USED' AS indicator_code, s.service_code AS item_code "
+                "FROM live_usage_keys k JOIN services s ON s.procedure_code = k.procedure_code"
             )
             con.execute(
-                f"DELETE FROM mat_catalogue_facts f WHERE f.period_id IN ({ids}) AND f.indicator_code IN ({driven}) "
-                f"AND {item_procedure} IN (SELECT procedure_code FROM live_procedures)"
+                f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids}) AND EXISTS (SELECT 1 FROM "
+                "live_driven_items x WHERE x.period_id = mat_catalogue_facts.period_id "
+                "AND x.indicator_code = mat_catalogue_facts.indicator_code "
+                "AND x.item_code = mat_catalogue_facts.item_code)"
             )
             sql = catalogue_facts_sql(
-                d, population_db_codes=codes_db, part="dynamic", procedure_scope="live_procedures"
+                d,
+                population_db_codes=codes_db,
+                part="dossier",
+                usage_table="mat_dossier_usage",
+                usage_scope="live_usage_keys",
             )
-            con.execute(f"INSERT INTO mat_catalogue_facts SELECT * FROM ({sql}) x WHERE indicator_code IN ({driven})")
+            con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
         else:
             con.execute(f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids})")  # never the '*' rows
-            sql = catalogue_facts_sql(d, population_db_codes=codes_db, part="dynamic")
+            sql = catalogue_facts_sql(d, population_db_codes=codes_db, part="dynamic", usage_table="mat_dossier_usage")
             con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
         counted = {i.code for i in self.methodology.indicators} & set(CATALOGUE_INDICATORS)
         code_list = ", ".join(f"'{c}'" for c in sorted(counted)) or "''"
