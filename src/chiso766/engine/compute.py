@@ -11,7 +11,6 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -216,7 +215,3 @@ def compute_json(result: PeriodScores, unit_code: str, previous: PeriodScores | 
             "change": float(score.total - before.total),
         }
     return doc
-
-
-def decimal_or_none(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
