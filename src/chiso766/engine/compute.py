@@ -126,11 +126,17 @@ class Engine:
         counts = unit_counts(rows, {unit.code: unit.root_code}, self.methodology, self._procedure is not None)
         return UnitCounters(level=unit.level, indicators=counts[unit.code], period_type=None)
 
-    def period_scores(self, period: Period, as_of: datetime | None = None) -> PeriodScores:
-        """Scores of every unit for a prepared period, ranked within cohorts (ties share a rank)."""
+    def period_scores(
+        self, period: Period, as_of: datetime | None = None, counters_table: str = "counters"
+    ) -> PeriodScores:
+        """Scores of every unit for a prepared period, ranked within cohorts (ties share a rank).
+
+        ``counters_table`` is ``counters`` (after :meth:`prepare`) or ``mat_counters`` (kept by ``LiveIndex``)."""
+        if counters_table not in ("counters", "mat_counters"):
+            raise ValueError(counters_table)
         units = self.units()
         rows = self.con.execute(
-            "SELECT unit_code, indicator_code, numerator, denominator FROM counters WHERE period_id = ?",
+            f"SELECT unit_code, indicator_code, numerator, denominator FROM {counters_table} WHERE period_id = ?",
             [period.id],
         ).fetchall()
         by_unit = unit_counts(

@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja2 templates, server-side SVG charts, no CDN)."""
