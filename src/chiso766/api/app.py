@@ -174,13 +174,14 @@ def create_app(settings: AppSettings | None = None, *, store: Store | None = Non
     _install_error_handlers(app)
 
     from chiso766.api import advisor, ingest, scores
-    from chiso766.web import pages
+    from chiso766.web import advisor_pages, pages
 
     app.include_router(ingest.router)
     app.include_router(scores.router)
     app.include_router(advisor.router)
+    app.include_router(advisor_pages.router)
     app.include_router(pages.router)
-    for setup in (ingest.setup, scores.setup, advisor.setup, pages.setup):
+    for setup in (ingest.setup, scores.setup, advisor.setup, advisor_pages.setup, pages.setup):
         setup(app)
     return app
 

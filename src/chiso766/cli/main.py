@@ -14,10 +14,17 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from chiso766.cli import data_commands, engine_commands, render
+from chiso766.cli import (
+    access_commands,
+    account_commands,
+    advisor_commands,
+    data_commands,
+    demo_commands,
+    engine_commands,
+    render,
+)
 from chiso766.errors import Chiso766Error, InputError, MethodologyError
 from chiso766.methodology import DEFAULT_VERSION, load_methodology
-from chiso766.reference import example_counters_path
 from chiso766.scoring import parse_counters_json, score_unit
 
 app = typer.Typer(
@@ -31,6 +38,10 @@ methodology_app = typer.Typer(help="Phương pháp tính (dữ liệu có phiên
 app.add_typer(methodology_app, name="methodology")
 data_commands.register(app)
 engine_commands.register(app)
+access_commands.register(app)
+account_commands.register(app)
+demo_commands.register(app)
+advisor_commands.register(app)
 
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
 log = logging.getLogger("chiso766")
@@ -56,21 +67,6 @@ def score(
         render.unit_score(out, method, result, lang=lang, title=str(counters))
     else:
         _print_json(result.to_json())
-
-
-@app.command()
-def demo(
-    methodology: MethodologyOption = DEFAULT_VERSION,
-    lang: LangOption = "vi",
-) -> None:
-    """Chấm điểm đơn vị mẫu đi kèm (Phú Thọ, năm 2026) / score the shipped example unit."""
-    path = example_counters_path()
-    method = load_methodology(methodology)
-    text = path.read_text(encoding="utf-8")
-    doc = json.loads(text)
-    result = score_unit(method, parse_counters_json(text, method, source=path.name))
-    title = f"{doc.get('unit', '')} · {doc.get('period', '')} · {doc.get('source', '')}"
-    render.unit_score(out, method, result, lang=lang, title=title)
 
 
 @methodology_app.command("show")
