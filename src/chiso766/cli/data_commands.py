@@ -1,13 +1,15 @@
 """``chiso766 ingest`` and ``chiso766 check``: load records into a DuckDB store, report data quality.
 
 Thin edge: parse the options, call :mod:`chiso766.store.load` / :mod:`chiso766.store.quality`, shape the output.
-Exit status of ``ingest``: 0 every record was taken (new, updated or unchanged), 1 some were rejected (the first
-problems are printed, in Vietnamese and English; all are in the ``quarantine`` table), 2 bad usage (unknown
-kind, unreadable path).
+Files: JSON, JSON Lines, CSV/TSV, XLSX and Parquet (:mod:`chiso766.store.files`), streamed. Every file loaded
+is written to ``audit_log`` (actor ``cli:<login>``). Exit status of ``ingest``: 0 every record was taken (new,
+updated or unchanged), 1 some were rejected (the first problems are printed, in Vietnamese and English; all
+are in the ``quarantine`` table), 2 bad usage (unknown kind, unreadable path).
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -27,10 +29,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from chiso766.access import audit
 from chiso766.errors import Chiso766Error
 from chiso766.records import KIND_ORDER
 from chiso766.store.db import Store
-from chiso766.store.load import IngestReport, find_record_files, ingest_records, read_records
+from chiso766.store.load import IngestReport, export_quarantine, find_record_files, ingest_records, read_records
 from chiso766.store.quality import QualityReport, check
 
 __all__ = ["register"]
@@ -55,12 +58,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("ingest")
     def ingest(
-        paths: Annotated[list[Path], typer.Argument(help="Tệp JSON/JSONL hoặc thư mục bản ghi / files or folders")],
+        paths: Annotated[
+            list[Path],
+            typer.Argument(help="Tệp JSON/JSONL/CSV/XLSX/Parquet hoặc thư mục bản ghi / files or folders"),
+        ],
         db: DbOption,
         kind: Annotated[
             str,
             typer.Option("--kind", "-k", help=f"{', '.join(KIND_ORDER)} | auto (thư mục / folder)"),
         ] = "auto",
+        quarantine_file: Annotated[
+            Path | None,
+            typer.Option(
+                "--quarantine-file",
+                help="Tệp JSON Lines ghi thêm các bản ghi bị từ chối kèm lý do (mặc định: <db>.quarantine.jsonl) / "
+                "JSON Lines file the rejected records are appended to, with their reasons",
+            ),
+        ] = None,
     ) -> None:
         """Nạp bản ghi vào kho DuckDB (DESIGN contract 2) / load records into a DuckDB store."""
         try:
@@ -88,15 +102,34 @@ def register(app: typer.Typer) -> None:
                     progress.advance(task, n)
 
                 try:
-                    report = ingest_records(store, record_kind, read_records(path), str(path), progress=advance)
+                    report = ingest_records(
+                        store, record_kind, read_records(path, record_kind), str(path), progress=advance
+                    )
                 except Chiso766Error as exc:
                     raise _fail(exc) from None
                 progress.update(task, total=report.total, completed=report.total)
                 reports.append(report)
+                audit.record(
+                    store.connection,
+                    actor=_cli_actor(),
+                    action="ingest",
+                    kind=report.kind,
+                    receipt_id=report.receipt_id,
+                    counts=(report.accepted, report.updated, report.unchanged, report.rejected),
+                    detail=path.name,
+                )
+            rejected = [r for r in reports if r.rejected]
+            if rejected:
+                target = quarantine_file or db.with_suffix(".quarantine.jsonl")
+                written = export_quarantine(store, [r.receipt_id for r in rejected], target)
         _summary(_console(), reports)
-        rejected = [r for r in reports if r.rejected]
         if rejected:
             _problems(err, rejected)
+            err.print(
+                f"{written:,} bản ghi bị từ chối đã ghi vào / rejected records written to: {target}".replace(",", "."),
+                soft_wrap=True,
+                markup=False,
+            )
             raise typer.Exit(1)
 
     @app.command("check")
@@ -114,6 +147,14 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
         else:
             _quality_table(_console(), report)
+
+
+def _cli_actor() -> str:
+    """``cli:<login>`` for the audit log (the operating-system user running the command)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _open_store(db: Path, read_only: bool = False) -> Store:

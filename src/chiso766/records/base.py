@@ -13,10 +13,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from chiso766.engine.structure import utc_naive
 from chiso766.errors import InputError, Problem
 
 Row = tuple[Any, ...]
@@ -115,14 +114,25 @@ def has_nonzero_digit(value: Any) -> bool:
     return isinstance(value, str) and _NONZERO.search(value) is not None
 
 
+# Vietnam has kept UTC+7 all year since 1975 (DATA_FORMATS §1.1): a fixed offset is exact in the accepted range.
+_VN_OFFSET = timedelta(hours=7)
+MIN_YEAR = 1975
+MAX_YEAR = 2100
+
+
 def parse_local_instant(text: str) -> datetime:
-    """``yyyyMMddHHmmss`` in Vietnam local time → naive UTC. Raises :class:`ValueError` when malformed."""
+    """``yyyyMMddHHmmss`` in Vietnam local time → naive UTC. Raises :class:`ValueError` when malformed.
+
+    Years outside 1975–2100 are refused: no one-stop record is dated there, and such values are typos.
+    """
     if len(text) != 14 or not text.isdigit() or not text.isascii():
         raise ValueError("expected 14 digits yyyyMMddHHmmss")
-    local = datetime(
-        int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:14])
-    )
-    return utc_naive(local)
+    v = int(text)  # one int, then digits by division: about twice as fast as six slices (hot path of ingest)
+    year = v // 10**10
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"year outside {MIN_YEAR}-{MAX_YEAR}")
+    local = datetime(year, v // 10**8 % 100, v // 10**6 % 100, v // 10**4 % 100, v // 100 % 100, v % 100)
+    return local - _VN_OFFSET
 
 
 def parse_local_date(text: str) -> date:
@@ -178,18 +188,28 @@ def _is_personal(key: str) -> bool:
     return k in _PERSONAL_KEYS or any(part in k for part in _PERSONAL_PARTS)
 
 
-def strip_personal(value: Any) -> Any:
-    """A copy of a JSON value with every personal-data key removed, at any depth."""
+MAX_KEPT_DEPTH = 12  # nesting kept in quarantined records (the sync format needs 3 levels)
+
+
+def strip_personal(value: Any, _depth: int = 0) -> Any:
+    """A copy of a JSON value with every personal-data key removed, at any depth; anything nested deeper than
+    :data:`MAX_KEPT_DEPTH` is replaced by ``"…"`` (no record needs it, and it bounds the recursion)."""
+    if isinstance(value, Mapping | list) and _depth >= MAX_KEPT_DEPTH:
+        return "…"
     if isinstance(value, Mapping):
-        return {k: strip_personal(v) for k, v in value.items() if not (isinstance(k, str) and _is_personal(k))}
+        return {
+            k: strip_personal(v, _depth + 1) for k, v in value.items() if not (isinstance(k, str) and _is_personal(k))
+        }
     if isinstance(value, list):
-        return [strip_personal(v) for v in value]
+        return [strip_personal(v, _depth + 1) for v in value]
     return value
 
 
 # ------------------------------------------------------------------------------------------------ reader
 
 _MISSING = ("Thiếu trường bắt buộc", "Missing required field")
+MAX_TEXT = 2_000  # characters of a text field (names, links); longer is a broken sender, not data
+MAX_CODE = 200  # characters of a code (MaHoSo, MaTTHC, unit codes, statuses)
 _TRUE = frozenset({"1", "true"})
 _FALSE = frozenset({"0", "false"})
 
@@ -258,6 +278,16 @@ class Reader:
             f"Wrong type: expected {want_en}, got {type(value).__name__} {_shown(value)}",
         )
 
+    def _bounded(self, key: str, text: str, limit: int) -> str | None:
+        if len(text) <= limit:
+            return text
+        self.problem(
+            key,
+            f"Giá trị quá dài ({len(text)} ký tự, tối đa {limit})",
+            f"Value too long ({len(text)} characters, at most {limit})",
+        )
+        return None
+
     def _missing(self, key: str) -> None:
         self.problem(key, *_MISSING)
 
@@ -273,7 +303,7 @@ class Reader:
         if not isinstance(value, str):
             self._wrong_type(key, value, "chuỗi ký tự", "a string")
             return None
-        return value.strip()
+        return self._bounded(key, value.strip(), MAX_TEXT)
 
     def code(self, name: str, *others: str, required: bool = False, allowed: Iterable[str] | None = None) -> str | None:
         """A code sent as a string (an integer is accepted and written as text); ``""``/null → ``None``."""
@@ -287,7 +317,9 @@ class Reader:
         if not isinstance(value, str):
             self._wrong_type(key, value, "mã dạng chuỗi", "a code string")
             return None
-        code = value.strip()
+        code = self._bounded(key, value.strip(), MAX_CODE)
+        if code is None:
+            return None
         if allowed is not None:
             allowed_set = tuple(allowed)
             if code not in allowed_set:
@@ -339,8 +371,10 @@ class Reader:
         except ValueError:
             self.problem(
                 key,
-                f"Ngày giờ không hợp lệ {_shown(value)}: cần dạng yyyyMMddHHmmss (14 chữ số, giờ Việt Nam)",
-                f"Malformed date-time {_shown(value)}: expected yyyyMMddHHmmss (14 digits, Vietnam time)",
+                f"Ngày giờ không hợp lệ {_shown(value)}: cần dạng yyyyMMddHHmmss "
+                "(14 chữ số, giờ Việt Nam, năm 1975–2100)",
+                f"Malformed date-time {_shown(value)}: expected yyyyMMddHHmmss "
+                "(14 digits, Vietnam time, years 1975–2100)",
             )
             return None
 

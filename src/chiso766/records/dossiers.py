@@ -23,7 +23,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chiso766.records.base import KindSpec, Parsed, Reader, Row, has_nonzero_digit, start_reader
+from chiso766.records.base import (
+    _FALSE,
+    _TRUE,
+    MAX_CODE,
+    MAX_TEXT,
+    KindSpec,
+    Parsed,
+    Reader,
+    Row,
+    has_nonzero_digit,
+    parse_local_instant,
+    start_reader,
+)
 
 DOSSIER_STATUSES = tuple(str(i) for i in range(1, 11))
 
@@ -128,7 +140,17 @@ def _live(r: Reader) -> bool:
 
 
 def parse_dossier(record: Mapping[str, Any], where: str) -> Parsed:
-    """One dossiers.json record → a dossier row, its events, supplements and databases."""
+    """One dossiers.json record → a dossier row, its events, supplements and databases.
+
+    The common case (sync names only, every value well-formed) takes :func:`fast_dossier`; anything else — an
+    English alias, a problem — the full reader path, which names every problem.
+    """
+    fast = fast_dossier(record) if type(record) is dict else None
+    return fast if fast is not None else parse_dossier_full(record, where)
+
+
+def parse_dossier_full(record: Mapping[str, Any], where: str) -> Parsed:
+    """:func:`parse_dossier` through :class:`Reader` (every field looked up by name or alias, problems kept)."""
     r, key = start_reader(record, DOSSIER_ALIASES, where, "MaHoSo")
     source_system = r.text("HeThongNguon") or ""
     unit_code = r.text("MaCoQuanThucHien") or r.text("MaDonVi")
@@ -286,3 +308,221 @@ PROGRESS = KindSpec(
     merged={"dossier_events": EVENT_COLUMNS},
     parse=parse_progress,
 )
+
+
+# ------------------------------------------------------------------------------------------------ fast path
+# The same result as parse_dossier_full for records that use only sync names and hold only well-formed values;
+# None as soon as anything differs (the full path then names the problems). Checked against the full path by
+# tests/ingest/test_ingest_fast_path.py.
+
+
+class _Bad(Exception):
+    pass
+
+
+_ALIAS_NAMES = frozenset(DOSSIER_ALIASES.values())
+_STATUS_SET = frozenset(DOSSIER_STATUSES)
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if type(v) is not str:
+        raise _Bad
+    s = v.strip()
+    if not s:
+        return None
+    if len(s) > MAX_TEXT:
+        raise _Bad
+    return s
+
+
+def _code(v: Any, allowed: frozenset[str] | None = None) -> str | None:
+    if type(v) is int:
+        v = str(v)
+    if v is None:
+        return None
+    if type(v) is not str:
+        raise _Bad
+    s = v.strip()
+    if not s:
+        return None
+    if len(s) > MAX_CODE or (allowed is not None and s not in allowed):
+        raise _Bad
+    return s
+
+
+def _flag(v: Any) -> bool | None:
+    if v is None:
+        return None
+    if v is True or v is False:
+        return bool(v)
+    if type(v) is int:
+        if v in (0, 1):
+            return v == 1
+        raise _Bad
+    if type(v) is str:
+        s = v.strip().lower()
+        if not s:
+            return None
+        if s in _TRUE:
+            return True
+        if s in _FALSE:
+            return False
+    raise _Bad
+
+
+def _instant(v: Any) -> datetime | None:
+    if v is None:
+        return None
+    if type(v) is not str:
+        raise _Bad
+    s = v.strip()
+    if not s:
+        return None
+    try:
+        return parse_local_instant(s)
+    except ValueError:
+        raise _Bad from None
+
+
+def _objects(v: Any) -> list[dict[str, Any]]:
+    if v is None or v == "":
+        return []
+    if type(v) is not list:
+        raise _Bad
+    for item in v:
+        if type(item) is not dict or not _ALIAS_NAMES.isdisjoint(item):
+            raise _Bad
+    return v
+
+
+def fast_dossier(rec: dict[str, Any]) -> Parsed | None:
+    """:func:`parse_dossier_full`'s result for a plain well-formed sync record, else None."""
+    if not _ALIAS_NAMES.isdisjoint(rec):
+        return None
+    g = rec.get
+    try:
+        key = _text(g("MaHoSo"))
+        if key is None:
+            return None
+        source_system = _text(g("HeThongNguon")) or ""
+        unit_code = _text(g("MaCoQuanThucHien")) or _text(g("MaDonVi"))
+        procedure_code = _text(g("MaTTHC"))
+        channel = _code(g("KenhThucHien"))
+        submitted_at = _instant(g("NgayNopHoSo"))
+        received_at = _instant(g("NgayTiepNhan"))
+        due_at = _instant(g("NgayHenTra"))
+        status = _code(g("TrangThaiHoSo"), _STATUS_SET)
+        processing_end_at = _instant(g("NgayKetThucXuLy"))
+        returned_at = _instant(g("NgayTra"))
+        rejected_at = _instant(g("NgayTuChoi"))
+        payment_code = _code(g("DuocThanhToanTrucTuyen"))
+        updated_at = _instant(g("NgayCapNhat"))
+
+        fees = [*_objects(g("DanhSachLePhi")), *_objects(g("DanhSachPhiLePhi"))]
+        amounts = []
+        for fee in fees:
+            amount = fee.get("Gia")
+            if isinstance(amount, bool) or (amount is not None and not isinstance(amount, str | int | float)):
+                raise _Bad
+            amounts.append(amount)
+        fee_state = "none" if not fees else ("nonzero" if any(has_nonzero_digit(a) for a in amounts) else "all_zero")
+
+        has_component_file = has_digitised = has_store = False
+        for doc in _objects(g("TaiLieuNop")):
+            live = _flag(doc.get("IsDeleted")) is not True
+            url = _text(doc.get("DuongDanTaiTepTin"))
+            digitised = _flag(doc.get("DuocSoHoa")) is True
+            store = _flag(doc.get("DuocLayTuKhoDMQG")) is True
+            if live:
+                has_component_file |= url is not None
+                has_digitised |= digitised
+                has_store |= store
+        has_digitised |= _flag(g("HoSoCoThanhPhanSoHoa")) is True
+
+        has_result_file = has_result_code = result_synced = False
+        for res in _objects(g("DanhSachGiayToKetQua")):
+            live = _flag(res.get("IsDeleted")) is not True
+            url = _text(res.get("DuongDanTepTinKetQua"))
+            code = _code(res.get("MaGiayToKetQua"))
+            synced = _flag(res.get("DongBoKhoDMQG")) is True
+            if live:
+                has_result_file |= url is not None
+                has_result_code |= code is not None
+                result_synced |= synced
+
+        vneid = _flag(g("TaiKhoanDuocXacThucVoiVNeID")) is True
+        disliked = _flag(g("DanhGiaKhongHaiLong")) is True
+
+        db_codes: dict[str, None] = {}
+        for entry in _objects(g("DSKetNoiCSDL")):
+            db = _code(entry.get("MaCSDL"))
+            if db is not None:
+                db_codes[db] = None
+        flat = _code(g("MaCSDL"))
+        if flat is not None:
+            db_codes[flat] = None
+
+        supplements: dict[datetime, datetime | None] = {}
+        for sup in _objects(g("DanhSachHoSoBoSung")):
+            requested = _instant(sup.get("NgayBoSung"))
+            if requested is None:
+                raise _Bad
+            completed = _instant(sup.get("NgayTiepNhanBoSung"))
+            known = supplements.get(requested)
+            supplements[requested] = max((d for d in (known, completed) if d is not None), default=None)
+
+        events: dict[Row, None] = {}
+        for entry in _objects(g("QuaTrinhXuLy")):
+            own = _text(entry.get("MaHoSo"))
+            if own is not None and own != key:
+                raise _Bad
+            ev_status = _code(entry.get("TrangThai"), _STATUS_SET)
+            at = _instant(entry.get("ThoiDiemXuLy"))
+            if ev_status is None or at is None:
+                raise _Bad
+            events[(key, ev_status, at)] = None
+    except _Bad:
+        return None
+    prefix = id_prefix(key)
+    row: Row = (
+        key,
+        source_system,
+        unit_code,
+        prefix,
+        procedure_code,
+        channel,
+        submitted_at,
+        received_at,
+        due_at,
+        status,
+        processing_end_at,
+        returned_at,
+        rejected_at,
+        payment_code,
+        fee_state,
+        has_component_file,
+        has_digitised,
+        has_store,
+        has_result_file,
+        has_result_code,
+        result_synced,
+        vneid,
+        disliked,
+        updated_at,
+    )
+    times = [t for t in (received_at, submitted_at) if t is not None]
+    return Parsed(
+        key=key,
+        main=row,
+        children={
+            "dossier_supplements": [(key, req, done) for req, done in supplements.items()],
+            "dossier_databases": [(key, db) for db in db_codes],
+            "dossier_events": list(events),
+        },
+        updated_at=updated_at,
+        unit_code=unit_code,
+        id_prefix=prefix,
+        earliest_at=min(times) if times else None,
+    )

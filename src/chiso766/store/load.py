@@ -49,12 +49,15 @@ from chiso766.records import (
     strip_personal,
 )
 from chiso766.store.db import Store
+from chiso766.store.files import FLAT_SUFFIXES, read_flat
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "IngestReport",
+    "RejectedRecord",
     "UnreadableRecord",
+    "export_quarantine",
     "find_record_files",
     "ingest_paths",
     "ingest_records",
@@ -65,6 +68,9 @@ BATCH_SIZE = 5_000
 MAX_REPORTED = 1_000  # records whose problems are kept in the report (all of them are in quarantine)
 
 ProgressCallback = Callable[[int], None]
+# Called inside each batch transaction with the parsed records; returns record_no → problems for those refused
+# (e.g. outside a token's unit subtree, :class:`chiso766.access.scope.ScopeGuard`).
+RecordGuard = Callable[[duckdb.DuckDBPyConnection, str, list[tuple[int, Parsed]], str], dict[int, list[Problem]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,15 @@ class UnreadableRecord:
     message_vi: str
     message_en: str
     text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRecord:
+    """A record refused before parsing (e.g. a JSON object with a duplicate key): stored in quarantine with
+    ``problems``, personal data removed."""
+
+    record: Any
+    problems: tuple[Problem, ...]
 
 
 @dataclass
@@ -89,6 +104,7 @@ class IngestReport:
     rejected: int = 0
     problems: list[tuple[int, list[Problem]]] = field(default_factory=list)
     problems_truncated: bool = False
+    keys: dict[int, str | None] = field(default_factory=dict)  # record_no → record key, for reported problems
 
     @property
     def total(self) -> int:
@@ -104,7 +120,8 @@ class IngestReport:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "problems": [
-                {"record_no": no, "problems": [p.as_dict() for p in problems]} for no, problems in self.problems
+                {"record_no": no, "record_key": self.keys.get(no), "problems": [p.as_dict() for p in problems]}
+                for no, problems in self.problems
             ],
             "problems_truncated": self.problems_truncated,
         }
@@ -214,7 +231,10 @@ class _Group:
 class _Loader:
     """One ingest call: a receipt, then batches, each in one transaction."""
 
-    def __init__(self, store: Store, spec: KindSpec, source: str, report: IngestReport) -> None:
+    def __init__(
+        self, store: Store, spec: KindSpec, source: str, report: IngestReport, guard: RecordGuard | None = None
+    ) -> None:
+        self.guard = guard
         self.store = store
         self.con = store.connection
         self.spec = spec
@@ -233,6 +253,10 @@ class _Loader:
                 problem = Problem(record.message_vi, record.message_en, where=f"{self.source}[{no}]")
                 rejected.append((no, {"_text": record.text}, [problem], None))
                 continue
+            if isinstance(record, RejectedRecord):
+                key = record_key(record.record, self.spec.key_fields)
+                rejected.append((no, record.record, list(record.problems), key))
+                continue
             try:
                 parsed.append((no, parse_record(self.spec.kind, record, self.source, no)))
             except RecordError as exc:
@@ -241,6 +265,13 @@ class _Loader:
         now = _now()
         outcomes: dict[str, int] = {"new": 0, "updated": 0, "unchanged": 0}
         with self.store.transaction() as con:
+            if self.guard is not None and parsed:
+                refused = self.guard(con, self.spec.kind, parsed, self.source)
+                if refused:
+                    raw = dict(batch)
+                    rejected.extend((no, raw[no], refused[no], p.key) for no, p in parsed if no in refused)
+                    rejected.sort(key=lambda item: item[0])
+                    parsed = [(no, p) for no, p in parsed if no not in refused]
             if self.spec.main is None:
                 self._apply_events(con, parsed, outcomes, now)
             else:
@@ -256,9 +287,10 @@ class _Loader:
         r.updated += outcomes["updated"]
         r.unchanged += outcomes["unchanged"]
         r.rejected += len(rejected)
-        for no, _, problems, _ in rejected:
+        for no, _, problems, key in rejected:
             if len(r.problems) < MAX_REPORTED:
                 r.problems.append((no, problems))
+                r.keys[no] = key
             else:
                 r.problems_truncated = True
 
@@ -454,19 +486,21 @@ def ingest_records(
     *,
     batch_size: int = BATCH_SIZE,
     progress: ProgressCallback | None = None,
+    guard: RecordGuard | None = None,
 ) -> IngestReport:
     """Validate and upsert ``records`` of ``kind`` (see INPUT_FORMAT) into ``store``; never raises for bad records.
 
     ``records`` are dicts (anything else, e.g. an :class:`UnreadableRecord`, is rejected with a reason); they are
     numbered from 1 in problems and quarantine rows. ``progress`` is called with the number of records of each
-    committed batch. Raises :class:`InputError` only for an unknown ``kind``.
+    committed batch. ``guard`` may refuse parsed records (they are rejected and quarantined with its reasons).
+    Raises :class:`InputError` only for an unknown ``kind``.
     """
     spec = kind_spec(kind)
     report = IngestReport(kind=kind, source=source, receipt_id=uuid.uuid4().hex)
     store.connection.execute(
         "INSERT INTO receipts VALUES (?, ?, ?, 0, 0, 0, 0, ?)", [report.receipt_id, kind, source, _now()]
     )
-    loader = _Loader(store, spec, source, report)
+    loader = _Loader(store, spec, source, report, guard)
     batch: list[tuple[int, Any]] = []
     for no, record in enumerate(records, start=1):
         batch.append((no, record))
@@ -558,24 +592,68 @@ def _read_json(f: IO[bytes]) -> Iterator[Any]:
     yield doc
 
 
-def read_records(path: str | Path) -> Iterator[Any]:
-    """The records of one file: a JSON list (streamed with ``ijson``), or JSON Lines for ``.jsonl``/``.ndjson``.
+RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", *FLAT_SUFFIXES)
+
+
+def read_records(path: str | Path, kind: str | None = None) -> Iterator[Any]:
+    """The records of one file, streamed: a JSON list (``ijson``), JSON Lines (``.jsonl``/``.ndjson``), or a
+    flat file — CSV/TSV, XLSX, Parquet — with sync or Vietnamese office column headers (:mod:`.files`; ``kind``
+    names the headers, default: the file name's stem).
 
     A JSON object with a ``result`` or ``data`` list (the LayThuTuc and sync envelopes) gives that list; any
-    other object is one record. Unreadable places (a broken line, a truncated list) are yielded as
-    :class:`UnreadableRecord` so that they are rejected with a reason naming the line; the valid records are kept.
+    other object is one record. Unreadable places (a broken line, a truncated list, a corrupt workbook) are
+    yielded as :class:`UnreadableRecord` so that they are rejected with a reason; the valid records are kept.
     Raises :class:`InputError` when the file cannot be opened.
     """
     p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in FLAT_SUFFIXES:
+        flat_kind = kind or p.name.split(".", 1)[0]
+        kind_spec(flat_kind)
+        if not os.access(p, os.R_OK):
+            raise _unreadable(p, PermissionError(13, "Permission denied / Không có quyền đọc"))
+        try:
+            yield from read_flat(p, flat_kind)
+        except Exception as exc:  # a corrupt workbook / Parquet file / encoding: keep what was read, say why
+            log.warning("cannot read the rest of %s: %s", p, type(exc).__name__)
+            yield _broken(
+                f"Không đọc được phần còn lại của tệp ({type(exc).__name__}: {str(exc)[:200]})",
+                f"Cannot read the rest of the file ({type(exc).__name__}: {str(exc)[:200]})",
+            )
+        return
     try:
         f = p.open("rb")
     except OSError as exc:
         raise _unreadable(p, exc) from exc
     with f:
-        if p.suffix.lower() in (".jsonl", ".ndjson"):
+        if suffix in (".jsonl", ".ndjson"):
             yield from _read_jsonl(f)
         else:
             yield from _read_json(f)
+
+
+def export_quarantine(store: Store, receipt_ids: Sequence[str], path: str | Path) -> int:
+    """Append the quarantined records of ``receipt_ids`` to a JSON Lines file (one object per record:
+    ``receipt_id, kind, source, record_no, record_key, record, problems``; personal data already removed).
+    Returns the number of lines written."""
+    rows = store.connection.execute(
+        "SELECT receipt_id, kind, source, record_no, record_key, record, problems FROM quarantine "
+        "WHERE receipt_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY recorded_at, receipt_id, record_no",
+        [list(receipt_ids)],
+    ).fetchall()
+    with Path(path).open("a", encoding="utf-8") as f:
+        for receipt_id, kind, source, no, key, record, problems in rows:
+            doc = {
+                "receipt_id": receipt_id,
+                "kind": kind,
+                "source": source,
+                "record_no": no,
+                "record_key": key,
+                "record": json.loads(record) if record else None,
+                "problems": json.loads(problems),
+            }
+            f.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    return len(rows)
 
 
 def _unreadable(path: Path, exc: OSError) -> InputError:
@@ -589,9 +667,9 @@ def _unreadable(path: Path, exc: OSError) -> InputError:
 
 def find_record_files(kind: str, paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
     """``(kind, file)`` pairs to ingest, in load order (units, procedures, publications, dossiers, progress,
-    petitions). A folder gives its ``KIND.json``/``KIND.jsonl`` files (only ``kind``'s unless ``kind`` is
-    ``auto``); a file with ``auto`` takes its kind from its name. Raises :class:`InputError` for a missing or
-    unreadable path, or a file whose kind cannot be told."""
+    petitions). A folder gives its ``KIND.<suffix>`` files for every suffix of :data:`RECORD_SUFFIXES` (only
+    ``kind``'s unless ``kind`` is ``auto``); a file with ``auto`` takes its kind from its name. Raises
+    :class:`InputError` for a missing or unreadable path, or a file whose kind cannot be told."""
     if kind != "auto":
         kind_spec(kind)
     found: list[tuple[str, Path]] = []
@@ -600,7 +678,7 @@ def find_record_files(kind: str, paths: Sequence[str | Path]) -> list[tuple[str,
         if path.is_dir():
             wanted = KIND_ORDER if kind == "auto" else (kind,)
             hits = [
-                (k, path / f"{k}{ext}") for k in wanted for ext in (".json", ".jsonl") if (path / f"{k}{ext}").is_file()
+                (k, path / f"{k}{ext}") for k in wanted for ext in RECORD_SUFFIXES if (path / f"{k}{ext}").is_file()
             ]
             if not hits:
                 names = ", ".join(f"{k}.json" for k in wanted)
@@ -645,5 +723,5 @@ def ingest_paths(
     """Ingest files and records folders (see :func:`find_record_files`); one report (and receipt) per file."""
     files = find_record_files(kind, paths)
     return [
-        ingest_records(store, k, read_records(f), str(f), batch_size=batch_size, progress=progress) for k, f in files
+        ingest_records(store, k, read_records(f, k), str(f), batch_size=batch_size, progress=progress) for k, f in files
     ]

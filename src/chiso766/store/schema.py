@@ -192,6 +192,35 @@ TABLES: dict[str, str] = {
             problems    VARCHAR NOT NULL,            -- JSON list of {where, field, message_vi, message_en}
             recorded_at TIMESTAMP NOT NULL
         )""",
+    # --- access (chiso766.access) ------------------------------------------------------------------------------
+    # bearer tokens: only a SHA-256 of the token is kept; the plaintext is shown once, at creation
+    "access_tokens": """
+        CREATE TABLE IF NOT EXISTS access_tokens (
+            token_id    VARCHAR PRIMARY KEY,         -- public part of the token (c766_<token_id>_<secret>)
+            token_hash  VARCHAR NOT NULL UNIQUE,     -- sha256 hex of the whole token
+            name        VARCHAR,
+            unit_code   VARCHAR NOT NULL,            -- the token writes records of this unit's subtree only
+            scope       VARCHAR NOT NULL,            -- ingest | catalogue | admin
+            created_at  TIMESTAMP NOT NULL,
+            revoked_at  TIMESTAMP
+        )""",
+    # every write (and every refused write attempt) and every dossier-level read
+    "audit_log": """
+        CREATE TABLE IF NOT EXISTS audit_log (
+            logged_at   TIMESTAMP NOT NULL,          -- UTC
+            actor       VARCHAR NOT NULL,            -- token:<token_id> | user:<login> | anonymous | cli
+            action      VARCHAR NOT NULL,            -- ingest | ingest_refused | read_dossiers | ...
+            kind        VARCHAR,                     -- record kind written, or what was read
+            unit_code   VARCHAR,
+            receipt_id  VARCHAR,
+            accepted    BIGINT,
+            updated     BIGINT,
+            unchanged   BIGINT,
+            rejected    BIGINT,
+            status      INTEGER,                     -- HTTP status answered (NULL off the API)
+            remote      VARCHAR,                     -- client address
+            detail      VARCHAR                      -- short free text (never personal data)
+        )""",
     # what changed since the counters were last brought up to date (incremental path)
     "changes": """
         CREATE TABLE IF NOT EXISTS changes (
