@@ -115,3 +115,25 @@ def test_periods_outside_the_calendar_or_in_the_future_are_refused(store: Store)
     with pytest.raises(InputError) as unknown:
         board.unit("H99")
     assert unknown.value.code == "unknown_unit"
+
+
+def test_clock_ticks_bump_the_version_only_when_a_deadline_passes(store: Store) -> None:
+    """Open dossier A4 (H90.01) is due Fri 20/03/2026 17:00. A tick from 16:00 to 16:30 changes no counter, so
+    the data version (which page caches follow) stays; the tick to 17:30 makes A4 late: version moves and the
+    live month's 2.1 numerator for H90.01 drops by one."""
+    clock = Clock(datetime(2026, 3, 20, 16, 0, tzinfo=VN_TZ))
+    board = Scoreboard(store, METHOD, clock=clock)
+    board.start()
+    before = board.scores("2026-03").scores["H90.01"].indicators["PROGRESS_ON_TIME"]
+    version = board.state().version
+    clock.now = datetime(2026, 3, 20, 16, 30, tzinfo=VN_TZ)
+    board.refresh()
+    assert board.state().version == version
+    assert board.state().as_of == clock.now
+    clock.now = datetime(2026, 3, 20, 17, 30, tzinfo=VN_TZ)
+    board.refresh()
+    assert board.state().version == version + 1
+    after = board.scores("2026-03").scores["H90.01"].indicators["PROGRESS_ON_TIME"]
+    assert after.denominator == before.denominator
+    assert after.numerator is not None and before.numerator is not None
+    assert after.numerator == before.numerator - 1

@@ -130,7 +130,10 @@ class _Refresher:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
+                before = self.board.state().version
                 self.board.refresh()
+                if self.board.state().version != before:
+                    self.board.warm()
             except Exception:  # keep ticking; the next tick retries
                 log.exception("background refresh failed")
 

@@ -86,11 +86,16 @@ class Scoreboard:
         self._engine = Engine(store, methodology, options)
         self._live = LiveIndex(store, methodology, options)
         self._tracked: dict[str, Period] = {}
-        self._version = 0
+        self._version = 0  # any visible change (records, units, or counters moved by the clock)
+        self._records_version = 0  # records or structure changed (on-demand periods may change)
         self._updated_at: datetime | None = None
         self._as_of = clock()
-        self._cache: dict[tuple[str, str | None], tuple[int, PeriodScores]] = {}
-        self._prepared: tuple[int, tuple[str, ...], str | None] | None = None
+        self._records_through: datetime | None = None  # latest change-log entry the scores reflect
+        self._fingerprints: dict[str, tuple[int, int]] = {}
+        # live periods: keyed by their counters' fingerprint; on-demand: by records version and as-of
+        self._live_cache: dict[str, tuple[tuple[int, int], PeriodScores]] = {}
+        self._cache: dict[tuple[str, str | None], tuple[int, datetime | None, PeriodScores]] = {}
+        self._prepared: tuple[int, tuple[str, ...], str | None, datetime | None] | None = None
         self._units: tuple[int, dict[str, UnitInfo]] | None = None
 
     # --- keeping current ---------------------------------------------------------------------------------
@@ -103,7 +108,8 @@ class Scoreboard:
             self._live.rebuild(periods, as_of=now)
             self._tracked = {p.id: p for p in periods}
             self._as_of = now
-            self._bump()
+            self._live_cache.clear()
+            self._bump(records=True)
             log.info("scoreboard: %d live periods ready in %.2f s", len(periods), time.perf_counter() - started)
 
     def refresh(self) -> UpdateReport | None:
@@ -117,16 +123,43 @@ class Scoreboard:
                 return UpdateReport(0, 0, len(self._tracked), True, 0.0)
             report = self._live.apply_changes(as_of=now)
             self._as_of = now
-            if report.dossiers or report.petitions or report.periods or report.full_rebuild:
-                self._bump()
+            if report.full_rebuild:
+                self._live_cache.clear()
+                self._bump(records=True)
+            elif self._latest_change() != self._records_through:
+                self._bump(records=True)
+            elif report.periods and self._read_fingerprints() != self._fingerprints:
+                self._bump(records=False)  # the clock moved some counters (a deadline passed)
             return report
 
-    def _bump(self) -> None:
+    def _latest_change(self) -> datetime | None:
+        row = self.store.connection.execute("SELECT MAX(recorded_at) FROM changes").fetchone()
+        return row[0] if row else None
+
+    def _bump(self, *, records: bool) -> None:
+        """A new data version: caches keyed by it expire; live periods whose counters did not move stay."""
         self._version += 1
+        if records:
+            self._records_version += 1
+            self._records_through = self._latest_change()
+            self._units = None
         self._updated_at = self.clock().astimezone(VN_TZ)
-        self._cache.clear()
+        self._fingerprints = self._read_fingerprints()
         self._prepared = None
-        self._units = None
+
+    def _read_fingerprints(self) -> dict[str, tuple[int, int]]:
+        """Per live period: (row count, sum of row hashes) of its counters — equal iff unchanged (w.h.p.)."""
+        rows = self.store.connection.execute(
+            "SELECT period_id, COUNT(*), CAST(SUM(hash(unit_code, indicator_code, numerator, denominator)) "
+            "% 18446744073709551557 AS UBIGINT) FROM mat_counters GROUP BY period_id"
+        ).fetchall()
+        return {str(pid): (int(n), int(h)) for pid, n, h in rows}
+
+    def warm(self) -> None:
+        """Compute the scores pages open first (the default period and its previous) ahead of requests."""
+        period = self.default_period()
+        self.scores(period)
+        self.previous(period)
 
     def state(self) -> DataState:
         with self.lock:
@@ -150,8 +183,8 @@ class Scoreboard:
 
     def units(self) -> dict[str, UnitInfo]:
         with self.lock:
-            if self._units is None or self._units[0] != self._version:
-                self._units = (self._version, self._engine.units())
+            if self._units is None or self._units[0] != self._records_version:
+                self._units = (self._records_version, self._engine.units())
             return self._units[1]
 
     def unit(self, code: str) -> UnitInfo:
@@ -167,17 +200,22 @@ class Scoreboard:
         p = parse_period(period) if isinstance(period, str) else period
         self._check_period(p)
         with self.lock:
-            key = (p.id, procedure)
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] == self._version:
-                return hit[1]
             as_of = self._as_of if p.is_provisional(self._as_of) else None
             if procedure is None and p.id in self._tracked:
+                fingerprint = self._fingerprints.get(p.id, (0, 0))
+                live = self._live_cache.get(p.id)
+                if live is not None and live[0] == fingerprint:
+                    return live[1]
                 result = self._engine.period_scores(p, as_of, counters_table="mat_counters")
-            else:
-                self._prepare([p], as_of, procedure)
-                result = self._engine.period_scores(p, as_of)
-            self._cache[key] = (self._version, result)
+                self._live_cache[p.id] = (fingerprint, result)
+                return result
+            key = (p.id, procedure)
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == self._records_version and hit[1] == as_of:
+                return hit[2]
+            self._prepare([p], as_of, procedure)
+            result = self._engine.period_scores(p, as_of)
+            self._cache[key] = (self._records_version, as_of, result)
             return result
 
     def previous(self, period: Period | str, procedure: str | None = None) -> PeriodScores | None:
@@ -248,7 +286,7 @@ class Scoreboard:
 
     # --- helpers -----------------------------------------------------------------------------------------
     def _prepare(self, periods: list[Period], as_of: datetime | None, procedure: str | None) -> None:
-        key = (self._version, tuple(p.id for p in periods), procedure)
+        key = (self._records_version, tuple(p.id for p in periods), procedure, as_of)
         if self._prepared == key:
             return
         self._engine.prepare(periods, as_of=as_of, procedure=procedure)
