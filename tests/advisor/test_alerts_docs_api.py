@@ -23,6 +23,7 @@ from chiso766.advisor.documents import brief_docx, notice_docx
 from chiso766.api.app import AppSettings, create_app
 from chiso766.service.scoreboard import Scoreboard
 from chiso766.store.db import Store
+from chiso766.web import auth
 from tests.advisor.conftest import NOW, load_fixture
 
 
@@ -144,8 +145,10 @@ def test_brief_docx(board: Scoreboard) -> None:
 def test_api_and_pages() -> None:
     store = Store()
     load_fixture(store)
+    auth.create_user(store.connection, "tinh_h90", "H90", "mat-khau-dung-1")
     app = create_app(AppSettings(clock=lambda: NOW, refresh_seconds=0), store=store)
     with TestClient(app) as client:
+        assert client.post("/api/v1/login", json={"username": "tinh_h90", "password": "mat-khau-dung-1"}).is_success
         r = client.get("/api/v1/advisor/H90/advice", params={"period": "2026-03"})
         assert r.status_code == 200 and r.json()["total"] == 65.01
         r = client.post("/api/v1/advisor/H90.13/whatif", json={"period": "2026-03", "resolve_overdue": 2})

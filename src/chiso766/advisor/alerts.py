@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("total_below", "rank_drop", "group_drop", "overdue_spike", "stale_data")
 PERIOD_TYPES = {"month": PeriodType.MONTH, "quarter": PeriodType.QUARTER, "year": PeriodType.YEAR}
+Scope = Callable[[str], bool]  # whether a unit code is visible to the caller (None: every unit)
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS advisor_alert_rules (
@@ -135,7 +137,8 @@ def add_rule(board: Scoreboard, doc: dict[str, Any]) -> dict[str, Any]:
     return get_rule(board, rule_id)
 
 
-def list_rules(board: Scoreboard, unit: str | None = None) -> list[dict[str, Any]]:
+def list_rules(board: Scoreboard, unit: str | None = None, *, scope: Scope | None = None) -> list[dict[str, Any]]:
+    """The rules (of ``unit`` only, when given), keeping those whose unit ``scope`` accepts."""
     with board.lock:
         con = board.store.connection
         ensure_tables(con)
@@ -145,7 +148,8 @@ def list_rules(board: Scoreboard, unit: str | None = None) -> list[dict[str, Any
             if unit
             else con.execute(sql + " ORDER BY created_at, rule_id")
         ).fetchall()
-    return [_rule_doc(r) for r in rows]
+    docs = [_rule_doc(r) for r in rows]
+    return [d for d in docs if scope is None or scope(d["unit"])]
 
 
 def get_rule(board: Scoreboard, rule_id: str) -> dict[str, Any]:
@@ -163,15 +167,19 @@ def delete_rule(board: Scoreboard, rule_id: str) -> None:
         board.store.connection.execute("DELETE FROM advisor_alert_rules WHERE rule_id = ?", [rule_id])
 
 
-def list_events(board: Scoreboard, limit: int = 100) -> list[dict[str, Any]]:
+def list_events(board: Scoreboard, limit: int = 100, *, scope: Scope | None = None) -> list[dict[str, Any]]:
+    """The latest ``limit`` events (of the units ``scope`` accepts, when given), newest first."""
     with board.lock:
         con = board.store.connection
         ensure_tables(con)
-        rows = con.execute(
+        sql = (
             "SELECT event_id, rule_id, fired_at, kind, unit_code, period_id, value, message_vi, message_en, delivery "
-            "FROM advisor_alert_events ORDER BY fired_at DESC, event_id LIMIT ?",
-            [limit],
-        ).fetchall()
+            "FROM advisor_alert_events ORDER BY fired_at DESC, event_id"
+        )
+        if scope is None:
+            rows = con.execute(sql + " LIMIT ?", [limit]).fetchall()
+        else:
+            rows = [r for r in con.execute(sql).fetchall() if scope(str(r[4]))][:limit]
     keys = ("event_id", "rule_id", "fired_at", "kind", "unit", "period", "value", "message_vi", "message_en")
     return [{**dict(zip(keys, r[:9], strict=True)), "fired_at": r[2].isoformat() + "Z", "delivery": r[9]} for r in rows]
 
@@ -302,10 +310,13 @@ def send_email(smtp: SmtpSettings, to: str, subject: str, body: str) -> None:
         client.send_message(message)
 
 
-def evaluate(board: Scoreboard, *, smtp: SmtpSettings | None = None, deliver_now: bool = True) -> list[dict[str, Any]]:
-    """Check every enabled rule; fire (record + deliver) those newly met. Returns the fired events."""
+def evaluate(
+    board: Scoreboard, *, smtp: SmtpSettings | None = None, deliver_now: bool = True, scope: Scope | None = None
+) -> list[dict[str, Any]]:
+    """Check every enabled rule (whose unit ``scope`` accepts, when given); fire (record + deliver) those newly
+    met. Returns the fired events."""
     fired: list[dict[str, Any]] = []
-    for rule in list_rules(board):
+    for rule in list_rules(board, scope=scope):
         if not rule["enabled"]:
             continue
         met, value, vi, en, period_id = check_rule(board, rule)
@@ -378,11 +389,13 @@ def digest_text(board: Scoreboard, unit: str, period: Period | str | None = None
     return subject, "\n".join(lines) + "\n"
 
 
-def send_digests(board: Scoreboard, *, smtp: SmtpSettings | None = None) -> list[dict[str, Any]]:
-    """The weekly digest, once per distinct (unit, channel) among the enabled rules."""
+def send_digests(
+    board: Scoreboard, *, smtp: SmtpSettings | None = None, scope: Scope | None = None
+) -> list[dict[str, Any]]:
+    """The weekly digest, once per distinct (unit, channel) among the enabled rules (in ``scope``, when given)."""
     sent: list[dict[str, Any]] = []
     seen: set[tuple[str, str | None, str | None]] = set()
-    for rule in list_rules(board):
+    for rule in list_rules(board, scope=scope):
         key = (rule["unit"], rule["webhook_url"], rule["email"])
         if not rule["enabled"] or key in seen:
             continue

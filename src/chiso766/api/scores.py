@@ -5,16 +5,23 @@ document, so the numbers on a page always equal its JSON twin. Scores come from 
 per data version); record-level lists go through :meth:`Scoreboard.explain` and need a login scoped to the
 unit's subtree (:mod:`chiso766.web.auth`), and every such read is audit-logged. Numbers are JSON numbers with
 2 decimals (null stays null, never 0). Exports of every table: ``/api/v1/export/...`` (CSV, Excel).
+
+The public documents (national, unit) are kept in a bounded LRU per application (:class:`ViewCache`, on
+``app.state.view_cache``) keyed by the data version (``board.state().version``) and the request's parameters,
+so repeated reads within one data version skip the recomputation; a new version empties it. Only public
+aggregate content goes in it, never anything that depends on the login (the record views are not cached).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
@@ -29,10 +36,12 @@ from chiso766.exports import reports
 from chiso766.exports.writers import table_csv, table_xlsx, workbook_xlsx
 from chiso766.scoring.core import json_number
 from chiso766.scoring.rounding import half_up
-from chiso766.service.scoreboard import Scoreboard
+from chiso766.service.scoreboard import DataState, Scoreboard
 from chiso766.web import auth
 
 router = APIRouter()
+T = TypeVar("T")
+VIEW_CACHE_SIZE = 256  # entries (documents and rendered pages); settings.extra["view_cache_size"] overrides
 
 MOVERS = 5
 ME_WINDOW = 5
@@ -107,8 +116,8 @@ def _previous(board: Scoreboard, period: Period, procedure: str | None) -> Perio
         return None
 
 
-def state_doc(board: Scoreboard) -> dict[str, Any]:
-    state = board.state()
+def state_doc(board: Scoreboard, state: DataState | None = None) -> dict[str, Any]:
+    state = state if state is not None else board.state()
     return {
         "version": state.version,
         "updated_at": _iso(state.updated_at),
@@ -135,6 +144,118 @@ def periods_offered(board: Scoreboard) -> list[dict[str, Any]]:
             seen.setdefault(before.id, before)
     ordered = sorted(seen.values(), key=lambda p: (p.type.value, p.start), reverse=True)
     return [period_doc(board, p, p.is_provisional(now)) for p in ordered]
+
+
+# --- cache of public views ----------------------------------------------------------------------------------
+class ViewCache:
+    """A bounded LRU of public views (documents, rendered pages) of one data version.
+
+    Keys are tuples of the request's parameters; the data version is checked on every call: a newer version
+    empties the cache, an older one (a reader that started before a refresh) neither reads nor writes it. Put
+    only content that is the same for every visitor in it (no login-dependent parts)."""
+
+    def __init__(self, size: int = VIEW_CACHE_SIZE) -> None:
+        self.size = max(0, size)
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+        self._version: int | None = None
+        self.hits = 0
+        self.misses = 0
+
+    def _current(self, version: int) -> bool:
+        """Whether ``version`` is the cached one (a newer version first empties the cache). Holds the lock."""
+        if self._version is None or version > self._version:
+            self._items.clear()
+            self._version = version
+        return version == self._version
+
+    def get(self, version: int, key: tuple[Hashable, ...]) -> Any:
+        """The value stored for ``key`` at ``version``, or None."""
+        with self._lock:
+            if not self._current(version) or key not in self._items:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return self._items[key]
+
+    def put(self, version: int, key: tuple[Hashable, ...], value: Any) -> None:
+        with self._lock:
+            if self.size == 0 or not self._current(version):
+                return
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def get_or_build(self, version: int, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
+        """The cached value of ``key`` at ``version``, else ``build()`` (stored). Errors are never cached."""
+        found = self.get(version, key)
+        if found is not None:
+            cached: T = found
+            return cached
+        value = build()
+        self.put(version, key, value)
+        return value
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+def views_of(request: Request) -> ViewCache:
+    """The application's cache of public views (made on first use when ``setup`` did not run)."""
+    state = request.app.state
+    cache = getattr(state, "view_cache", None)
+    if not isinstance(cache, ViewCache):
+        cache = ViewCache(int(settings_of(request).extra.get("view_cache_size", VIEW_CACHE_SIZE)))
+        state.view_cache = cache
+    return cache
+
+
+def _fresh_state(doc: dict[str, Any], board: Scoreboard, state: DataState) -> dict[str, Any]:
+    """A shallow copy of a cached document with the current ``state`` (``as_of`` moves without a new version)."""
+    return {**doc, "state": state_doc(board, state)}
+
+
+def national_doc(
+    request: Request, board: Scoreboard, period: Period, procedure: str | None = None, me: str | None = None
+) -> dict[str, Any]:
+    """:func:`national_view`, cached per data version (public content only). Do not mutate the result."""
+    state = board.state()
+    key: tuple[Hashable, ...] = ("national", period.id, procedure, me)
+    doc = views_of(request).get_or_build(state.version, key, lambda: national_view(board, period, procedure, me))
+    return _fresh_state(doc, board, state)
+
+
+def unit_doc(
+    request: Request,
+    board: Scoreboard,
+    code: str,
+    period: Period,
+    procedure: str | None = None,
+    full_trend: bool = False,
+) -> dict[str, Any]:
+    """:func:`unit_view`, cached per data version (public content only). Do not mutate the result."""
+    state = board.state()
+    key: tuple[Hashable, ...] = ("unit", code, period.id, procedure, full_trend)
+    doc = views_of(request).get_or_build(
+        state.version, key, lambda: unit_view(board, code, period, procedure, full_trend)
+    )
+    return _fresh_state(doc, board, state)
+
+
+def procedures_of(request: Request, board: Scoreboard, limit: int = 500) -> list[tuple[str, str | None]]:
+    """The procedure selector's (code, name) list, cached per data version."""
+
+    def build() -> list[tuple[str, str | None]]:
+        with board.lock:
+            rows = board.store.connection.execute(
+                "SELECT procedure_code, name FROM procedures ORDER BY procedure_code LIMIT ?", [limit]
+            ).fetchall()
+        return [(str(r[0]), r[1]) for r in rows]
+
+    return views_of(request).get_or_build(board.state().version, ("procedures", limit), build)
 
 
 # --- national ----------------------------------------------------------------------------------------------
@@ -488,18 +609,23 @@ def api_units(board: Board) -> dict[str, Any]:
 
 @router.get("/api/v1/national", tags=["scores"])
 def api_national(
-    board: Board, period: PeriodQ = None, procedure: ProcedureQ = None, me: str | None = None
+    request: Request, board: Board, period: PeriodQ = None, procedure: ProcedureQ = None, me: str | None = None
 ) -> dict[str, Any]:
     """Provinces ranked for a period (JSON twin of the national page)."""
-    return national_view(board, period_of(board, period), procedure or None, me or None)
+    return national_doc(request, board, period_of(board, period), procedure or None, me or None)
 
 
 @router.get("/api/v1/units/{code}", tags=["scores"])
 def api_unit(
-    board: Board, code: str, period: PeriodQ = None, procedure: ProcedureQ = None, trend: str | None = None
+    request: Request,
+    board: Board,
+    code: str,
+    period: PeriodQ = None,
+    procedure: ProcedureQ = None,
+    trend: str | None = None,
 ) -> dict[str, Any]:
     """One unit × period (JSON twin of the unit page); ``trend=full`` for 12 periods."""
-    return unit_view(board, code, period_of(board, period), procedure or None, trend == "full")
+    return unit_doc(request, board, code, period_of(board, period), procedure or None, trend == "full")
 
 
 @router.get("/api/v1/units/{code}/indicators/{indicator}", tags=["scores"])
@@ -600,7 +726,7 @@ def _label(doc: Mapping[str, Any], lang: str) -> str:
 def export_national(
     request: Request, board: Board, fmt: str, period: PeriodQ = None, procedure: ProcedureQ = None
 ) -> Response:
-    doc = national_view(board, period_of(board, period), procedure or None)
+    doc = national_doc(request, board, period_of(board, period), procedure or None)
     lang = lang_of(request)
     table = reports.national_table(doc)
     return table_response(table, fmt, lang, _label(doc, lang), f"chiso766-national-{doc['period']['id']}", board.now())
@@ -611,7 +737,7 @@ def export_workbook(
     request: Request, board: Board, code: str, period: PeriodQ = None, procedure: ProcedureQ = None
 ) -> Response:
     """The unit × period workbook: overview, indicators, departments, communes, trend."""
-    doc = unit_view(board, code, period_of(board, period), procedure or None)
+    doc = unit_doc(request, board, code, period_of(board, period), procedure or None)
     lang = lang_of(request)
     tables = reports.unit_tables(doc)
     title = f"{doc['unit']['name'] or code} ({code})"
@@ -630,7 +756,7 @@ def export_unit_table(
     procedure: ProcedureQ = None,
 ) -> Response:
     """One table of the unit page: ``overview``, ``indicators``, ``departments``, ``communes``, ``trend``."""
-    doc = unit_view(board, code, period_of(board, period), procedure or None)
+    doc = unit_doc(request, board, code, period_of(board, period), procedure or None)
     lang = lang_of(request)
     found = reports.pick(reports.unit_tables(doc), table)
     stem = f"chiso766-{code}-{table}-{doc['period']['id']}"
@@ -666,3 +792,4 @@ def setup(app: FastAPI) -> None:
     board: Scoreboard = app.state.board
     with board.lock:
         auth.ensure_tables(board.store.connection)
+    app.state.view_cache = ViewCache(int(app.state.settings.extra.get("view_cache_size", VIEW_CACHE_SIZE)))

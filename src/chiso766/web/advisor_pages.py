@@ -1,6 +1,8 @@
 """Advisor pages under ``/advisor``: a unit's advice, warnings and forecast; what-if; the A4 leader brief; alert
 rules. Server-rendered (Jinja2, ``templates/advisor/``), numbers in vi-VN, null as "—"; the same service calls
-as the JSON API (:mod:`chiso766.api.advisor`)."""
+and the same access policy as the JSON API (:mod:`chiso766.api.advisor`): dossier lists only for a login scoped
+to the unit (otherwise "Đăng nhập để xem danh sách hồ sơ" with a link to ``/login?next=…``), what-if by dossier
+ids likewise, and the alert pages need a login (anonymous visitors are sent to the login page)."""
 
 from __future__ import annotations
 
@@ -12,15 +14,25 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from chiso766.advisor import alerts
-from chiso766.advisor.advice import advise, parse_changes, whatif
-from chiso766.advisor.documents import brief_data
+from chiso766.advisor.advice import parse_changes
 from chiso766.advisor.forecast import forecast
-from chiso766.advisor.warnings import early_warnings
-from chiso766.api.app import board_of
+from chiso766.api.advisor import (
+    add_rule_scoped,
+    advice_doc,
+    brief_public,
+    delete_rule_scoped,
+    login_url,
+    record_access,
+    scope_of,
+    warnings_doc,
+    whatif_doc,
+)
+from chiso766.api.app import STATUS_BY_CODE, board_of
+from chiso766.api.scores import account_of
 from chiso766.domain.periods import Period, parse_period
 from chiso766.errors import Chiso766Error
 from chiso766.service.scoreboard import Scoreboard
-from chiso766.web.render import templates
+from chiso766.web.render import templates, url
 
 Board = Annotated[Scoreboard, Depends(board_of)]
 router = APIRouter(prefix="/advisor", include_in_schema=False)
@@ -55,23 +67,40 @@ def _period(board: Scoreboard, period: str | None) -> Period:
     return parse_period(period) if period else board.default_period()
 
 
+def _to_login(request: Request, back: str) -> Response:
+    return RedirectResponse(url("/login", next=back), status_code=303)
+
+
+def _status(exc: Chiso766Error) -> int:
+    return getattr(exc, "status", None) or STATUS_BY_CODE.get(exc.code, 400)
+
+
 @router.get("/alerts", response_class=HTMLResponse)
 def alerts_page(board: Board, request: Request, error: str | None = None) -> Response:
+    """The rules and events of the account's subtree (login; anonymous → the login page)."""
+    account = account_of(request)
+    if account is None:
+        return _to_login(request, "/advisor/alerts")
+    scope = scope_of(board, account)
     return templates.TemplateResponse(
         request,
         "advisor/alerts.html",
         {
-            "rules": alerts.list_rules(board),
-            "events": alerts.list_events(board, 50),
+            "rules": alerts.list_rules(board, scope=scope),
+            "events": alerts.list_events(board, 50, scope=scope),
             "kinds": KIND_LABELS,
             "groups": board.methodology.groups,
             "error": error,
+            "account": account,
         },
     )
 
 
 @router.post("/alerts")
 async def alerts_add(board: Board, request: Request) -> Response:
+    account = account_of(request)
+    if account is None:
+        return _to_login(request, "/advisor/alerts")
     form = await _form(request)
     doc: dict[str, Any] = {k: str(v) for k, v in form.items() if str(v).strip()}
     try:
@@ -79,45 +108,57 @@ async def alerts_add(board: Board, request: Request) -> Response:
     except ValueError:
         doc["threshold"] = None
     try:
-        alerts.add_rule(board, doc)
+        add_rule_scoped(board, account, doc)
     except Chiso766Error as exc:
         response = alerts_page(board, request, error=f"{exc.message_vi} / {exc.message_en}")
-        response.status_code = 400
+        response.status_code = _status(exc)
         return response
     return RedirectResponse("/advisor/alerts", status_code=303)
 
 
 @router.post("/alerts/{rule_id}/delete")
-def alerts_delete(board: Board, rule_id: str) -> Response:
-    alerts.delete_rule(board, rule_id)
+def alerts_delete(board: Board, request: Request, rule_id: str) -> Response:
+    account = account_of(request)
+    if account is None:
+        return _to_login(request, "/advisor/alerts")
+    try:
+        delete_rule_scoped(board, account, rule_id)
+    except Chiso766Error as exc:
+        response = alerts_page(board, request, error=f"{exc.message_vi} / {exc.message_en}")
+        response.status_code = _status(exc)
+        return response
     return RedirectResponse("/advisor/alerts", status_code=303)
 
 
 @router.post("/alerts/evaluate")
 def alerts_evaluate(board: Board, request: Request) -> Response:
+    account = account_of(request)
+    if account is None:
+        return _to_login(request, "/advisor/alerts")
     conf = request.app.state.settings.extra.get("smtp")
-    alerts.evaluate(board, smtp=alerts.SmtpSettings(**conf) if isinstance(conf, dict) else None)
+    smtp = alerts.SmtpSettings(**conf) if isinstance(conf, dict) else None
+    alerts.evaluate(board, smtp=smtp, scope=scope_of(board, account))
     return RedirectResponse("/advisor/alerts", status_code=303)
 
 
 @router.get("/{unit}", response_class=HTMLResponse)
 def unit_page(board: Board, request: Request, unit: str, period: str | None = None) -> Response:
+    """Advice, warnings and forecast; dossier lists only for a login scoped to the unit (audited)."""
     p = _period(board, period)
-    a = advise(board, unit, p, top=5, records=10)
-    w = early_warnings(board, unit, p if p.is_provisional(board.now()) else None, days=3, limit=20)
+    a = advice_doc(request, board, unit, p, top=5, records=10)
+    w = warnings_doc(request, board, unit, p if p.is_provisional(board.now()) else None, days=3, limit=20)
     f = forecast(board, unit, p).to_json()
-    return templates.TemplateResponse(
-        request, "advisor/unit.html", {"a": decimals(a), "w": decimals(w), "f": decimals(f)}
-    )
+    context = {"a": decimals(a), "w": decimals(w), "f": decimals(f), "account": account_of(request)}
+    return templates.TemplateResponse(request, "advisor/unit.html", context)
 
 
 @router.get("/{unit}/brief", response_class=HTMLResponse)
 def brief_page(board: Board, request: Request, unit: str, period: str | None = None) -> Response:
-    data = brief_data(board, unit, _period(board, period))
+    data = brief_public(board, unit, _period(board, period))
     return templates.TemplateResponse(request, "advisor/brief.html", {"b": decimals(data)})
 
 
-def _whatif_context(board: Scoreboard, unit: str, p: Period) -> dict[str, Any]:
+def _whatif_context(board: Scoreboard, request: Request, unit: str, p: Period) -> dict[str, Any]:
     counters = board.unit_counters(p, unit)
     rows = []
     for ind in board.methodology.indicators:
@@ -144,13 +185,16 @@ def _whatif_context(board: Scoreboard, unit: str, p: Period) -> dict[str, Any]:
         "resolve": "",
         "result": None,
         "error": None,
+        "access": record_access(request, board, unit),
+        "login_url": login_url(request),
+        "account": account_of(request),
     }
 
 
 @router.get("/{unit}/whatif", response_class=HTMLResponse)
 def whatif_page(board: Board, request: Request, unit: str, period: str | None = None) -> Response:
     return templates.TemplateResponse(
-        request, "advisor/whatif.html", _whatif_context(board, unit, _period(board, period))
+        request, "advisor/whatif.html", _whatif_context(board, request, unit, _period(board, period))
     )
 
 
@@ -158,7 +202,8 @@ def whatif_page(board: Board, request: Request, unit: str, period: str | None = 
 async def whatif_post(board: Board, request: Request, unit: str) -> Response:
     form = await _form(request)
     p = _period(board, str(form.get("period") or "") or None)
-    ctx = _whatif_context(board, unit, p)
+    ctx = _whatif_context(board, request, unit, p)
+    status = 200
     try:
         changes = []
         for row in ctx["indicators"]:
@@ -169,15 +214,12 @@ async def whatif_post(board: Board, request: Request, unit: str) -> Response:
         overdue = int(str(form.get("resolve_overdue") or 0))
         resolve = [x.strip() for x in str(form.get("resolve") or "").split() if x.strip()]
         ctx.update(resolve_overdue=overdue, resolve="\n".join(resolve))
-        result = whatif(
-            board, unit, p, changes=parse_changes(changes), resolve=resolve, resolve_overdue=max(overdue, 0)
-        )
+        result = whatif_doc(request, board, unit, p, parse_changes(changes), resolve, max(overdue, 0))
         ctx["result"] = decimals(result)
     except ValueError:
-        ctx["error"] = "Giá trị phải là số nguyên / Values must be integers"
+        ctx["error"], status = "Giá trị phải là số nguyên / Values must be integers", 400
     except Chiso766Error as exc:
-        ctx["error"] = f"{exc.message_vi} / {exc.message_en}"
-    status = 400 if ctx["error"] else 200
+        ctx["error"], status = f"{exc.message_vi} / {exc.message_en}", _status(exc)
     return templates.TemplateResponse(request, "advisor/whatif.html", ctx, status_code=status)
 
 

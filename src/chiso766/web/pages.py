@@ -5,6 +5,11 @@ number the API would not. Pages are Vietnamese first; ``?lang=en`` switches to E
 cookie. A page that fails shows an HTML error page (same code and bilingual message as the JSON error shape);
 dossier-level pages redirect to ``/login`` when nobody is logged in. ``setup`` mounts ``/static`` and replaces
 FastAPI's CDN-based ``/docs`` and ``/redoc`` with a self-contained page rendering ``/openapi.json``.
+
+Caching: the national and unit pages build their documents through the per-version cache of
+:mod:`chiso766.api.scores` (:class:`~chiso766.api.scores.ViewCache`), and for anonymous visitors the rendered
+HTML itself is cached there too, keyed by (data version, path, query parameters, language). A logged-in visitor's
+page shows their name, so it is always rendered afresh (from the cached public documents) and never stored.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from chiso766.service.scoreboard import Scoreboard
 from chiso766.web import auth
 from chiso766.web.charts import bar_chart, line_chart
 from chiso766.web.render import STATIC_DIR, templates, url
+
+CachedPage = tuple[int, bytes]  # status, body
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -72,6 +79,28 @@ def _page(request: Request, name: str, build: Callable[[Scoreboard], dict[str, A
     return _render(request, name, _context(request, board, **extra))
 
 
+def _public_page(request: Request, name: str, build: Callable[[Scoreboard], dict[str, Any]]) -> Response:
+    """:func:`_page`, served from the per-version cache for anonymous visitors (a public page is the same for all
+    of them); a logged-in visitor's page carries their name and is rendered afresh."""
+    if scores.account_of(request) is not None:
+        return _page(request, name, build)
+    board = board_of(request)
+    version = board.state().version
+    key = ("html", request.url.path, tuple(sorted(request.query_params.multi_items())), scores.lang_of(request))
+    cache = scores.views_of(request)
+    found: CachedPage | None = cache.get(version, key)
+    if found is None:
+        response = _page(request, name, build)
+        if response.status_code == 200 and isinstance(response, HTMLResponse):
+            cache.put(version, key, (response.status_code, bytes(response.body)))
+        return response
+    response = HTMLResponse(found[1], status_code=found[0])
+    asked = request.query_params.get("lang")
+    if asked in ("vi", "en"):
+        response.set_cookie("lang", asked, max_age=LANG_COOKIE_DAYS * 86400, samesite="lax", path="/")
+    return response
+
+
 def _period_q(request: Request) -> str | None:
     """The free-text period id (``period_id``) wins over the selector (``period``)."""
     return _q(request, "period_id") or _q(request, "period")
@@ -86,7 +115,7 @@ def _q(request: Request, key: str) -> str | None:
 def national_page(request: Request) -> Response:
     def build(board: Scoreboard) -> dict[str, Any]:
         period = scores.period_of(board, _period_q(request))
-        doc = scores.national_view(board, period, _q(request, "procedure"), _q(request, "me"))
+        doc = scores.national_doc(request, board, period, _q(request, "procedure"), _q(request, "me"))
         lang = scores.lang_of(request)
         chart = bar_chart(
             "Tổng điểm các tỉnh" if lang == "vi" else "Provinces' totals",
@@ -98,7 +127,7 @@ def national_page(request: Request) -> Response:
         )
         return {"doc": doc, "chart": chart, "bands": scores.BANDS}
 
-    return _page(request, "national.html", build)
+    return _public_page(request, "national.html", build)
 
 
 @router.get("/units/{code}", response_class=HTMLResponse)
@@ -106,7 +135,7 @@ def unit_page(request: Request, code: str) -> Response:
     def build(board: Scoreboard) -> dict[str, Any]:
         period = scores.period_of(board, _period_q(request))
         full = request.query_params.get("trend") == "full"
-        doc = scores.unit_view(board, code, period, _q(request, "procedure"), full)
+        doc = scores.unit_doc(request, board, code, period, _q(request, "procedure"), full)
         lang = scores.lang_of(request)
         labels = [t["label_en"] if lang == "en" else t["label_vi"] for t in doc["trend"]]
         trend_chart = line_chart(
@@ -127,10 +156,7 @@ def unit_page(request: Request, code: str) -> Response:
             ],
             lang,
         )
-        with board.lock:
-            procedures = board.store.connection.execute(
-                "SELECT procedure_code, name FROM procedures ORDER BY procedure_code LIMIT 500"
-            ).fetchall()
+        procedures = scores.procedures_of(request, board)
         return {
             "doc": doc,
             "trend_chart": trend_chart,
@@ -139,7 +165,7 @@ def unit_page(request: Request, code: str) -> Response:
             "advisor_unit": code,
         }
 
-    return _page(request, "unit.html", build)
+    return _public_page(request, "unit.html", build)
 
 
 @router.get("/units/{code}/indicators/{indicator}", response_class=HTMLResponse)
