@@ -182,3 +182,15 @@ def test_pages_follow_the_same_policy(client: TestClient) -> None:
     page = client.get("/advisor/H90", params=MARCH)
     assert "Đăng nhập để xem danh sách hồ sơ" not in page.text and "H90.01-A3" in page.text
     assert 'name="resolve"' in client.get("/advisor/H90.13/whatif", params=MARCH).text
+
+
+def test_advisor_index_lists_provinces_and_sends_an_official_to_their_unit(client: TestClient) -> None:
+    """The nav link ``/advisor``: anonymous visitors choose among the provinces (H90, H91); a logged-in commune
+    official goes straight to their own commune's advice page."""
+    page = client.get("/advisor")
+    assert page.status_code == 200
+    assert 'href="/advisor/H90"' in page.text and 'href="/advisor/H91"' in page.text
+    assert 'href="/advisor/H90.13"' not in page.text  # provinces only
+    login(client, "xa_cat_tien")
+    moved = client.get("/advisor", follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (303, "/advisor/H90.13")

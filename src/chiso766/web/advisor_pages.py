@@ -141,6 +141,16 @@ def alerts_evaluate(board: Board, request: Request) -> Response:
     return RedirectResponse("/advisor/alerts", status_code=303)
 
 
+@router.get("", response_class=HTMLResponse)
+def advisor_index(board: Board, request: Request) -> Response:
+    """Pick a unit: a logged-in official goes straight to their own unit; others choose a province."""
+    account = account_of(request)
+    if account is not None:
+        return RedirectResponse(f"/advisor/{account.unit_code}", status_code=303)
+    provinces = sorted(((u.code, u.name or u.code) for u in board.units().values() if u.is_root), key=lambda x: x[1])
+    return templates.TemplateResponse(request, "advisor/index.html", {"provinces": provinces})
+
+
 @router.get("/{unit}", response_class=HTMLResponse)
 def unit_page(board: Board, request: Request, unit: str, period: str | None = None) -> Response:
     """Advice, warnings and forecast; dossier lists only for a login scoped to the unit (audited)."""
