@@ -103,7 +103,24 @@ templates.env.filters["date"] = day
 templates.env.filters["signed"] = signed
 templates.env.filters["signed_int"] = signed_int
 templates.env.filters["when"] = when
+
+
+def period_label(period_id: str | None, lang: str = "vi") -> str:
+    """The label of a period id ("2026-02" → "Tháng 2/2026" / "February 2026"); the id itself if unparsable."""
+    if not period_id:
+        return NULL
+    from chiso766.domain.periods import parse_period
+    from chiso766.errors import InputError
+
+    try:
+        p = parse_period(period_id)
+    except InputError:
+        return period_id
+    return p.label_en if lang == "en" else p.label_vi
+
+
 templates.env.globals["NULL"] = NULL
+templates.env.globals["period_label"] = period_label
 templates.env.globals["t"] = t
 templates.env.globals["url"] = url
 templates.env.globals["pick"] = pick
