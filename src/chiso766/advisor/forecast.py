@@ -1,20 +1,33 @@
 """Forecast of every indicator and the total at period end, with a range, and its backtest.
 
-Model (documented assumptions, all from records already in and recent rates):
+Model (documented assumptions, all from records known at the cut and the previous closed period):
 
-- Horizon: ``remaining`` = working days after today up to the period's last day (``calendar`` table).
-- Recent window: the ``window`` working days before today. For each dossier indicator the window's received
-  dossiers give a volume per working day (denominator members) and a hit rate (numerator / denominator, as
-  counted now); new records until the end = volume × remaining, hits = rate × new records.
-- Open dossiers now counted on time whose due date falls before the period end are "at risk" for 2.1 (and 5.4
-  when otherwise satisfied): a share 1 − q of them turns late, q = the on-time share of the unit's dossiers
-  whose due date fell in the window (finished on time or not).
-- PAKN (5.2, 5.3): new PAKN at the window's rate with its on-time / satisfied shares; PAKN in progress whose
-  15-working-day limit falls before the end turn late with the same 1 − q_p.
-- Catalogue indicators (1.x, 3.1, 3.2, 3.5, 3.5b, 4.5a) are held at their current counts.
-- Range: volumes ± 1.96 √V (Poisson), rates ± 1.96 √(p(1 − p)/m) (binomial, m = window sample); the low and
-  high ends are the worst and best scores over those combinations, scored by the scoring core.
-A closed period is its own forecast (range of zero width).
+1. Structural projection per indicator, from the records already in:
+
+   - Horizon: ``remaining`` = working days after today up to the period's last day (``calendar`` table).
+   - Recent window: the ``window`` working days before today. For each dossier indicator the window's received
+     dossiers give a volume per working day (denominator members) and a hit rate; new records until the end =
+     volume × remaining, hits = rate × new records.
+   - Open dossiers now counted on time whose due date falls before the period end turn late with probability
+     1 − q, q = the on-time share of this period's dossiers whose due date fell in the window since the period
+     start (carry-overs due last period, mostly late, are left out of q).
+   - PAKN (5.2, 5.3): new PAKN arrive at the window's volume but count at last period's final rate (PAKN in
+     progress are "on time" at the cut, so the window's rate is optimistic); PAKN in progress whose 15-working-day
+     limit falls before the end turn late with the recent share of PAKN closed late.
+   - Catalogue indicators (1.x, 3.1, 3.2, 3.5, 3.5b, 4.5a) keep today's counts here.
+
+2. Shrinkage toward the previous closed period of the same type (the prior): each projected rate becomes
+   ``s × projected + (1 − s) × prior``, ``s = seen / (seen + κ × prior denominator)`` (:func:`shrink`), seen =
+   today's denominator. The prior is the unit's last-period rate shrunk toward the provinces' pooled rate
+   (``PRIOR_PSEUDO`` records). κ (``PRIOR_WEIGHT``): 0.5 for dossier rates, 1 for PAKN and 3.5b, 4 for the
+   distinct-items-used counts 3.2, 3.5, 4.5a (they grow with arrivals and end near last period's level), 0.3 for
+   1.1 / 1.2, 0 for the static 1.3 and 3.1. Projected numerator = round(rate × projected denominator).
+
+3. Range: each rate ± ``RANGE_Z`` × :func:`rate_spread` (binomial spread on the evidence seen + κ × prior
+   denominator, times ``RANGE_SCALE`` for the model error, calibrated on backtests of 2026-08/09/10), scored by the
+   scoring core; group and total ends add the indicators' score deviations in quadrature.
+
+A closed period is its own forecast (range of zero width). Backtest figures: docs/advisor.md "Forecast model".
 """
 
 from __future__ import annotations
@@ -31,11 +44,30 @@ from chiso766.domain.periods import VN_TZ, Period, parse_period
 from chiso766.engine.counters import DOSSIER_INDICATORS, PETITION_INDICATORS, online_column
 from chiso766.engine.facts_petitions import LIMIT_HANDLING
 from chiso766.methodology.model import Methodology
-from chiso766.scoring import IndicatorCounts, UnitScore, score_unit
+from chiso766.scoring import IndicatorCounts, UnitCounters, UnitScore, score_unit
 from chiso766.scoring.core import json_number
 from chiso766.service.scoreboard import Scoreboard
 
-Z = 1.96
+RANGE_Z = 1.645  # the range is a ~90 % two-sided interval of the projected total
+RANGE_SCALE = 1.8  # model-error multiplier of the sampling spread, calibrated on the backtests (docs/advisor.md)
+PRIOR_PSEUDO = 5.0  # the previous period's rate is itself shrunk toward the provinces' pooled rate (m records)
+DEFAULT_PRIOR_WEIGHT = 0.5
+_LATE_JUDGED = frozenset({"PETITION_PROCESSING_ON_TIME", "PETITION_HANDLING_SATISFACTION"})
+# κ per indicator: the prior (previous closed period of the same type) weighs κ × its denominator against the
+# denominator counted so far. Catalogue counts of distinct items used (3.2, 3.5, 3.5b, 4.5a) grow as dossiers
+# arrive and saturate near last period's level, so they lean on it; static catalogue items (1.3, 3.1) don't move.
+PRIOR_WEIGHT: dict[str, float] = {
+    "ONLINE_SERVICES_USED": 4.0,
+    "PAYMENT_PROCEDURES_INTEGRATED": 4.0,
+    "CITIZEN_DATA_CONNECTED_FORMALITY": 4.0,
+    "PAYMENT_PROCEDURES_ONLINE": 1.0,
+    "PUBLISH_ON_TIME": 0.3,
+    "PUBLIC_UPDATE_ON_TIME": 0.3,
+    "PETITION_PROCESSING_ON_TIME": 1.0,
+    "PETITION_HANDLING_SATISFACTION": 1.0,
+    "PUBLIC_CONTENT_FULL": 0.0,
+    "ONLINE_PROCEDURES": 0.0,
+}
 
 
 @dataclass(frozen=True)
@@ -120,23 +152,19 @@ def _utc(local_day: date) -> datetime:
     return datetime(local_day.year, local_day.month, local_day.day, tzinfo=VN_TZ).astimezone(UTC).replace(tzinfo=None)
 
 
-def _bounds(p: float, m: int, sign: int) -> float:
-    if m <= 0:
-        return p
-    return min(1.0, max(0.0, p + sign * Z * math.sqrt(max(p * (1 - p), 0.0) / m)))
-
-
 def forecast(board: Scoreboard, unit_code: str, period: Period | str, *, window: int = 10) -> Forecast:
     """Forecast ``unit_code``'s scores at the end of ``period`` (see the module doc for the model)."""
     p = parse_period(period) if isinstance(period, str) else period
     m = board.methodology
     result = board.scores(p)
     current = result.scores[unit_code]
-    counters = board.unit_counters(p, unit_code)
     as_of = board.state().as_of
     if not p.is_provisional(as_of):
+        counters = board.unit_counters(p, unit_code)
         flat = {c: (i.numerator or 0, int(i.denominator or 0)) for c, i in counters.indicators.items()}
         return Forecast(unit_code, p.id, as_of, 0, window, current, current, current, current, flat)
+    priors = _priors(board, p, unit_code)  # before the facts of ``p`` are prepared (one build per data version)
+    counters = board.unit_counters(p, unit_code)
     today = as_of.astimezone(VN_TZ).date()
     with board.prepared(p) as engine:
         con = engine.con
@@ -145,65 +173,140 @@ def forecast(board: Scoreboard, unit_code: str, period: Period | str, *, window:
         first = _day_at_index(con, idx_today - window) or p.start
         lo_at, hi_at, end_at = _utc(first), _utc(today), _utc(p.end)
         flows = _dossier_flows(con, m, unit_code, p.id, lo_at, hi_at, window)
-        q, q_n, at_risk, at_risk_sat = _dossier_risk(con, unit_code, p.id, lo_at, hi_at, end_at)
-        pflows, qp, qp_n, p_risk, p_risk_sat = _petition_flows(
+        q_lo = _utc(max(first, p.start))
+        q, _q_n, at_risk, at_risk_sat = _dossier_risk(con, unit_code, p.id, q_lo, hi_at, end_at)
+        pflows, qp, _qp_n, p_risk, p_risk_sat = _petition_flows(
             con, unit_code, p.id, lo_at, hi_at, window, idx_today, _working_index(con, p.last_day)
         )
     flows.update(pflows)
 
-    def scenario(vol_sign: int, rate_sign: int) -> tuple[UnitScore, dict[str, tuple[int, int]]]:
-        counts = dict(counters.indicators)
-        projected: dict[str, tuple[int, int]] = {}
-        for code, base in counters.indicators.items():
-            n, d = base.numerator or 0, int(base.denominator or 0)
-            flow = flows.get(code)
-            if flow is not None and base.numerator is not None:
-                volume = flow.per_day * remaining
-                volume = max(0.0, volume + vol_sign * Z * math.sqrt(volume))
-                rate = _bounds(flow.rate, flow.sample, rate_sign)
-                add_d = round(volume)
-                add_n = min(add_d, round(volume * rate))
-                lost = 0.0
-                if code == "PROGRESS_ON_TIME":
-                    lost = at_risk * (1 - _bounds(q, q_n, rate_sign))
-                elif code == "DOSSIER_RECEIVING_SATISFACTION":
-                    lost = at_risk_sat * (1 - _bounds(q, q_n, rate_sign))
-                elif code == "PETITION_PROCESSING_ON_TIME":
-                    lost = p_risk * (1 - _bounds(qp, qp_n, rate_sign))
-                elif code == "PETITION_HANDLING_SATISFACTION":
-                    lost = p_risk_sat * (1 - _bounds(qp, qp_n, rate_sign))
-                n = max(0, n + add_n - round(lost))
-                d = d + add_d
-                counts[code] = IndicatorCounts(min(n, d), d, base.extra)
-            projected[code] = (min(n, d), d)
-        return score_unit(m, replace(counters, indicators=counts)), projected
+    # 1. structural projection: counts now + new records at the recent rates − open items turning late
+    structural: dict[str, tuple[int, int]] = {}
+    for code, base in counters.indicators.items():
+        n, d = base.numerator or 0, int(base.denominator or 0)
+        flow = flows.get(code)
+        if flow is not None and base.numerator is not None:
+            add_d = round(flow.per_day * remaining)
+            rate = flow.rate
+            if code in _LATE_JUDGED and code in priors:
+                # PAKN received lately are still in progress, hence on time, at the cut: new ones get last period's
+                # final rate instead of the window's optimistic one
+                rate = priors[code][0]
+            add_n = min(add_d, round(add_d * rate))
+            lost = 0.0
+            if code == "PROGRESS_ON_TIME":
+                lost = at_risk * (1 - q)
+            elif code == "DOSSIER_RECEIVING_SATISFACTION":
+                lost = at_risk_sat * (1 - q)
+            elif code == "PETITION_PROCESSING_ON_TIME":
+                lost = p_risk * (1 - qp)
+            elif code == "PETITION_HANDLING_SATISFACTION":
+                lost = p_risk_sat * (1 - qp)
+            n = max(0, n + add_n - round(lost))
+            d = d + add_d
+        structural[code] = (min(n, d), d)
 
-    central, projected = scenario(0, 0)
-    options = [scenario(v, r)[0] for v in (-1, 1) for r in (-1, 1)] + [central]
-    low = min(options, key=lambda s: s.total)
-    high = max(options, key=lambda s: s.total)
-    low, high = _per_indicator_bounds(m, options, low, high)
+    # 2. shrink each projected rate toward the previous period's (small samples move less on their own)
+    projected: dict[str, tuple[int, int]] = {}
+    spread: dict[str, float] = {}  # standard deviation of the projected rate
+    for code, base in counters.indicators.items():
+        n, d = structural[code]
+        if base.numerator is None or d <= 0:
+            projected[code] = (n, d)
+            continue
+        kappa = PRIOR_WEIGHT.get(code, DEFAULT_PRIOR_WEIGHT)
+        rate, evidence = shrink(n / d, float(base.denominator or 0), priors.get(code), kappa)
+        projected[code] = (min(d, max(0, round(rate * d))), d)
+        if kappa > 0:
+            spread[code] = rate_spread(rate, evidence)
+
+    central = _score(m, counters, projected)
+    low, high = _range(m, counters, projected, spread, central)
     return Forecast(unit_code, p.id, as_of, remaining, window, current, central, low, high, projected)
 
 
-def _per_indicator_bounds(
-    m: Methodology, options: list[UnitScore], low: UnitScore, high: UnitScore
+def shrink(rate: float, seen: float, prior: tuple[float, float] | None, kappa: float) -> tuple[float, float]:
+    """The projected ``rate`` shrunk toward ``prior`` = (rate, denominator) of the previous period: the prior
+    weighs ``kappa`` × its denominator, the projection the ``seen`` records counted so far. Returns the rate and
+    the evidence (records) behind it."""
+    if prior is None or kappa <= 0 or prior[1] <= 0:
+        return rate, seen
+    weight = kappa * prior[1]
+    share = seen / (seen + weight)
+    return share * rate + (1 - share) * prior[0], seen + weight
+
+
+def rate_spread(rate: float, evidence: float) -> float:
+    """Standard deviation of a projected rate: binomial on the evidence, times the calibrated ``RANGE_SCALE``."""
+    return RANGE_SCALE * math.sqrt(max(rate * (1 - rate), 0.0) / (evidence + 1))
+
+
+def _score(m: Methodology, counters: UnitCounters, projected: dict[str, tuple[int, int]]) -> UnitScore:
+    counts = {
+        code: IndicatorCounts(*projected[code], base.extra) if base.numerator is not None else base
+        for code, base in counters.indicators.items()
+    }
+    return score_unit(m, replace(counters, indicators=counts))
+
+
+def _priors(board: Scoreboard, p: Period, unit_code: str) -> dict[str, tuple[float, float]]:
+    """Per indicator (prior rate, prior denominator) from the previous closed period of the same type: the unit's
+    rate shrunk toward the rate pooled over the provinces (``PRIOR_PSEUDO`` records of it)."""
+    before = board.previous(p)
+    if before is None or unit_code not in before.scores:
+        return {}
+    roots = [c for c, u in board.units().items() if u.is_root and c in before.scores]
+    out: dict[str, tuple[float, float]] = {}
+    for code, ind in before.scores[unit_code].indicators.items():
+        if ind.numerator is None or ind.denominator is None:
+            continue
+        pooled_n = pooled_d = 0.0
+        for r in roots:
+            other = before.scores[r].indicators.get(code)
+            if other is not None and other.numerator is not None and other.denominator:
+                pooled_n += other.numerator
+                pooled_d += float(other.denominator)
+        d = float(ind.denominator)
+        if pooled_d <= 0 and d <= 0:
+            continue
+        national = pooled_n / pooled_d if pooled_d > 0 else ind.numerator / d
+        out[code] = ((ind.numerator + PRIOR_PSEUDO * national) / (d + PRIOR_PSEUDO), d)
+    return out
+
+
+def _range(
+    m: Methodology,
+    counters: UnitCounters,
+    projected: dict[str, tuple[int, int]],
+    spread: dict[str, float],
+    central: UnitScore,
 ) -> tuple[UnitScore, UnitScore]:
-    """Low/high totals from the worst/best scenario; per-indicator and group ends are the min/max over all."""
+    """Low and high ends: each indicator scored at its rate ∓ ``RANGE_Z`` spreads; group and total ends add the
+    indicators' score deviations in quadrature (independent errors), so the total range is not the sum of
+    every indicator's worst case."""
 
-    def pick(best: bool, base: UnitScore) -> UnitScore:
-        ind = {}
-        for code in base.indicators:
-            values = [o.indicators[code] for o in options if code in o.indicators]
-            chosen = sorted(values, key=lambda x: Decimal(x.score) if x.score is not None else Decimal(-1))
-            ind[code] = chosen[-1] if best else chosen[0]
+    def shifted(sign: int) -> UnitScore:
+        moved = dict(projected)
+        for code, sd in spread.items():
+            n, d = projected[code]
+            moved[code] = (min(d, max(0, round(n + sign * RANGE_Z * sd * d))), d)
+        return _score(m, counters, moved)
+
+    def combine(end: UnitScore, sign: int) -> UnitScore:
+        def dev(code: str) -> float:
+            a, b = central.indicators[code].score, end.indicators[code].score
+            return float((a or Decimal(0)) - (b or Decimal(0)))
+
         groups = {}
-        for g in base.groups:
-            values_g = sorted((o.groups[g] for o in options), key=lambda x: x.score)
-            groups[g] = values_g[-1] if best else values_g[0]
-        return replace(base, indicators=ind, groups=groups)
+        for g, gs in central.groups.items():
+            half = math.sqrt(sum(dev(c) ** 2 for c, i in central.indicators.items() if i.group == g))
+            value = min(max(float(gs.score) + sign * half, 0.0), float(gs.max_score))
+            groups[g] = replace(gs, score=Decimal(str(round(value, 2))))
+        half_total = math.sqrt(sum(dev(c) ** 2 for c in central.indicators))
+        total = min(max(float(central.total) + sign * half_total, 0.0), float(central.max_total))
+        return replace(end, groups=groups, total=Decimal(str(round(total, 2))))
 
-    return pick(False, low), pick(True, high)
+    return combine(shifted(-1), -1), combine(shifted(1), 1)
 
 
 def _subtree(alias: str, column: str) -> str:
