@@ -89,11 +89,13 @@ def test_score_missing_file(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     assert "Không tìm thấy tệp / File not found" in err
 
 
-def test_demo_prints_the_table(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(monkeypatch, capsys, "demo")
+def test_score_table_of_shipped_example(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The shipped H44 2026 counters as a table: vi-VN numbers by default, en-US with ``--lang en``."""
+    example = str(example_counters_path())
+    code, out, _ = cli(monkeypatch, capsys, "score", "--counters", example, "--table")
     assert code == 0
     assert "Tổng điểm" in out and "61,89" in out and "475.053" in out and "Phương pháp: portal-2026" in out
-    code, out, _ = cli(monkeypatch, capsys, "demo", "--lang", "en")
+    code, out, _ = cli(monkeypatch, capsys, "score", "--counters", example, "--table", "--lang", "en")
     assert code == 0
     assert "Total" in out and "61.89" in out and "475,053" in out
 
