@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import Undefined
 
 from chiso766.presentation.format import NULL, fmt_count, fmt_date, fmt_points, fmt_rate
 
@@ -27,9 +28,12 @@ Number = Decimal | Fraction | int | float | None
 
 
 def exact(value: Number) -> Decimal | Fraction | int | None:
-    """A float from JSON (already 2 decimals) as the exact decimal it stands for."""
+    """A float from JSON (already 2 decimals) as the exact decimal it stands for; a missing value (Jinja's
+    ``Undefined``, e.g. no national average before any data) is null and shows as "—"."""
     if isinstance(value, float):
         return Decimal(repr(value))
+    if isinstance(value, Undefined):
+        return None
     return value
 
 
