@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,3 +138,28 @@ def test_clock_ticks_bump_the_version_only_when_a_deadline_passes(store: Store) 
     assert after.denominator == before.denominator
     assert after.numerator is not None and before.numerator is not None
     assert after.numerator == before.numerator - 1
+
+
+def test_scores_many_computes_missing_periods_in_one_engine_pass(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three weeks outside the live set: one ``Engine.prepare`` for all, and each equals its own computation
+    (a closed week judged in a pass whose as-of is later is still judged at its own end)."""
+    board = Scoreboard(store, METHOD, clock=Clock(datetime(2026, 3, 25, 10, tzinfo=VN_TZ)))
+    board.start()
+    calls: list[list[str]] = []
+    original = board._engine.prepare
+
+    def counting(periods: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append([p.id for p in periods])
+        original(periods, *args, **kwargs)
+
+    monkeypatch.setattr(board._engine, "prepare", counting)
+    weeks = ["2026W09", "2026W10", "2026W11"]
+    together = board.scores_many(weeks)
+    assert calls == [weeks]
+    alone = Scoreboard(store, METHOD, clock=Clock(datetime(2026, 3, 25, 10, tzinfo=VN_TZ)))
+    alone.start()
+    for week, result in zip(weeks, together, strict=True):
+        single = alone.scores(week)
+        assert result.provisional is False
+        assert {c: s.total for c, s in result.scores.items()} == {c: s.total for c, s in single.scores.items()}
+    assert board.scores_many(weeks) == together and len(calls) == 1  # cached

@@ -116,6 +116,14 @@ def _previous(board: Scoreboard, period: Period, procedure: str | None) -> Perio
         return None
 
 
+def _with_previous(board: Scoreboard, period: Period, procedure: str | None) -> PeriodScores:
+    """The period's scores, computing its previous same-type period in the same engine pass when needed."""
+    before = period.previous()
+    if within_calendar(before):
+        return board.scores_many([period, before], procedure)[0]
+    return board.scores(period, procedure)
+
+
 def state_doc(board: Scoreboard, state: DataState | None = None) -> dict[str, Any]:
     state = state if state is not None else board.state()
     return {
@@ -263,7 +271,7 @@ def national_view(
     board: Scoreboard, period: Period, procedure: str | None = None, me: str | None = None
 ) -> dict[str, Any]:
     """All root units (provinces) ranked: total, six groups, change of score and rank, band, movers, me ±5."""
-    result = board.scores(period, procedure)
+    result = _with_previous(board, period, procedure)
     before = _previous(board, period, procedure)
     rows: list[dict[str, Any]] = []
     for rank, code, score in rank_within(result, "province", None, None):
@@ -378,7 +386,9 @@ def unit_view(
     """One unit: total, rank / cohort, six group cards vs the national (province) or provincial (child) average,
     the indicator table with formulas, departments and communes ranked separately, trend and rank history."""
     unit = board.unit(code)
-    result = board.scores(period, procedure)
+    if full_trend:
+        board.scores_many(trend_periods(board, period, True), procedure)  # one engine pass for the whole trend
+    result = _with_previous(board, period, procedure)
     score = result.scores.get(code)
     if score is None:
         raise InputError.single(
@@ -441,8 +451,8 @@ def unit_view(
     within = _descendants(result.units, code)
     parent = result.units.get(unit.parent_code) if unit.parent_code is not None else None
     trend: list[dict[str, Any]] = []
-    for p in trend_periods(board, period, full_trend):
-        res = result if p.id == period.id else board.scores(p, procedure)
+    trend_list = trend_periods(board, period, full_trend)
+    for p, res in zip(trend_list, board.scores_many(trend_list, procedure), strict=True):
         s = res.scores.get(code)
         trend.append(
             {

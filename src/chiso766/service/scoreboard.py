@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -217,6 +217,34 @@ class Scoreboard:
             result = self._engine.period_scores(p, as_of)
             self._cache[key] = (self._records_version, as_of, result)
             return result
+
+    def scores_many(self, periods: Sequence[Period | str], procedure: str | None = None) -> list[PeriodScores]:
+        """Scores of several periods; the ones not live nor cached are computed in ONE engine pass (the
+        catalogue's static facts are built once), e.g. a trend of twelve months."""
+        wanted = [parse_period(p) if isinstance(p, str) else p for p in periods]
+        for p in wanted:
+            self._check_period(p)
+        with self.lock:
+            missing: list[Period] = []
+            for p in wanted:
+                if procedure is None and p.id in self._tracked:
+                    continue
+                as_of = self._as_of if p.is_provisional(self._as_of) else None
+                hit = self._cache.get((p.id, procedure))
+                if hit is None or hit[0] != self._records_version or hit[1] != as_of:
+                    missing.append(p)
+            unique = list({p.id: p for p in missing}.values())
+            if len(unique) > 1:
+                # One as-of for all: a closed period judged at a later instant is judged at its own end.
+                self._prepare(unique, self._as_of, procedure)
+                for p in unique:
+                    as_of = self._as_of if p.is_provisional(self._as_of) else None
+                    self._cache[(p.id, procedure)] = (
+                        self._records_version,
+                        as_of,
+                        self._engine.period_scores(p, as_of),
+                    )
+            return [self.scores(p, procedure) for p in wanted]
 
     def previous(self, period: Period | str, procedure: str | None = None) -> PeriodScores | None:
         """Scores of the previous period of the same type, or None when it is outside the calendar."""
