@@ -27,3 +27,14 @@ def test_empty_store_pages_and_api() -> None:
         assert missing.json()["error"]["code"] == "unknown_unit"
         assert client.get("/advisor").status_code == 200
         assert client.get("/api/v1/state").json()["records_through"] is None
+
+
+def test_session_secret_is_random_per_store_and_survives_restart() -> None:
+    """Without a configured secret each store gets its own random one (kept across restarts), so a cookie
+    signed with any shipped default is worthless."""
+    store = Store()
+    first = create_app(AppSettings(clock=lambda: NOW, refresh_seconds=0), store=store).state.settings.session_secret
+    again = create_app(AppSettings(clock=lambda: NOW, refresh_seconds=0), store=store).state.settings.session_secret
+    other = create_app(AppSettings(clock=lambda: NOW, refresh_seconds=0), store=Store()).state.settings.session_secret
+    assert len(first) >= 32 and first == again and first != other
+    assert first not in ("change-me", "change-me-too")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -47,8 +49,7 @@ class AppSettings:
     methodology: str = DEFAULT_VERSION
     clock: Clock = system_clock
     refresh_seconds: float = 5.0  # background tick: new records and passing deadlines (0 = no thread)
-    hmac_key: str = "change-me"  # keyed hash of personal identifiers at ingest
-    session_secret: str = "change-me-too"  # signs login cookies
+    session_secret: str = ""  # signs login cookies; empty: a random secret kept in the store (see create_app)
     max_batch: int = 10_000  # records per ingest request
     max_body_bytes: int = 64 * 1024 * 1024
     extra: dict[str, Any] = field(default_factory=dict)
@@ -61,8 +62,6 @@ class AppSettings:
             values["db_path"] = env["CHISO766_DB"]
         if "CHISO766_METHODOLOGY" in env:
             values["methodology"] = env["CHISO766_METHODOLOGY"]
-        if "CHISO766_HMAC_KEY" in env:
-            values["hmac_key"] = env["CHISO766_HMAC_KEY"]
         if "CHISO766_SESSION_SECRET" in env:
             values["session_secret"] = env["CHISO766_SESSION_SECRET"]
         if "CHISO766_REFRESH_SECONDS" in env:
@@ -143,6 +142,9 @@ def create_app(settings: AppSettings | None = None, *, store: Store | None = Non
     settings = settings or AppSettings.from_env()
     own_store = store is None
     the_store = store if store is not None else Store(Path(settings.db_path))
+    if not settings.session_secret:
+        with the_store.transaction() as con:
+            settings.session_secret = _stored_secret(con)
     methodology = load_methodology(settings.methodology)
     board = Scoreboard(the_store, methodology, clock=settings.clock)
 
@@ -187,6 +189,18 @@ def create_app(settings: AppSettings | None = None, *, store: Store | None = Non
     for setup in (ingest.setup, scores.setup, advisor.setup, advisor_pages.setup, pages.setup):
         setup(app)
     return app
+
+
+def _stored_secret(con: duckdb.DuckDBPyConnection) -> str:
+    """The store's own random session-signing secret, created on first use (never a shipped default, so a
+    cookie signed for one installation is worthless on another; it survives restarts)."""
+    con.execute("CREATE TABLE IF NOT EXISTS app_secrets (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+    row = con.execute("SELECT value FROM app_secrets WHERE name = 'session'").fetchone()
+    if row is not None:
+        return str(row[0])
+    value = secrets.token_urlsafe(32)
+    con.execute("INSERT INTO app_secrets VALUES ('session', ?)", [value])
+    return value
 
 
 def board_of(request: Request) -> Scoreboard:
