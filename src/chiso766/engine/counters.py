@@ -64,26 +64,48 @@ def fact_sums_sql(
 ) -> str:
     """Long (period_id, unit_code, indicator_code, numerator, denominator) sums of a facts table, pooled over
     ``unit_closure`` ancestors in ONE scan of the facts (wide sums, then unpivoted). ``weight`` (+1/−1) serves
-    deltas."""
-    sums = ", ".join(
-        f"SUM(CASE WHEN ({num.format(online=online)}) AND {scope(code)} THEN {weight} ELSE 0 END) AS n_{i}, "
-        f"SUM(CASE WHEN ({den}) AND {scope(code)} THEN {weight} ELSE 0 END) AS d_{i}"
-        for i, (code, num, den) in enumerate(specs)
-    )
+    deltas.
+
+    Sums are decomposable: the facts are first counted per (period, unit); a unit's pooled sum is then its own
+    (depth-0 closure row) plus the sum over its proper descendants (``depth > 0`` rows). Only internal units
+    have the second part, so the large per-(period, unit) table is joined to a small aggregate instead of being
+    re-aggregated as a whole: the same total over the same ``unit_closure`` rows.
+    """
+    if weight == "1":  # COUNT keeps BIGINT states (SUM of integers widens to 128 bits in DuckDB)
+        sums = ", ".join(
+            f"COUNT(CASE WHEN ({num.format(online=online)}) AND {scope(code)} THEN 1 END) AS n_{i}, "
+            f"COUNT(CASE WHEN ({den}) AND {scope(code)} THEN 1 END) AS d_{i}"
+            for i, (code, num, den) in enumerate(specs)
+        )
+    else:
+        sums = ", ".join(
+            f"SUM(CASE WHEN ({num.format(online=online)}) AND {scope(code)} THEN {weight} ELSE 0 END) AS n_{i}, "
+            f"SUM(CASE WHEN ({den}) AND {scope(code)} THEN {weight} ELSE 0 END) AS d_{i}"
+            for i, (code, num, den) in enumerate(specs)
+        )
     rolled = ", ".join(f"SUM(b.n_{i}) AS n_{i}, SUM(b.d_{i}) AS d_{i}" for i in range(len(specs)))
-    # Sums are decomposable: aggregate per (period, unit) first, then roll the few rows up the tree.
+    combined = ", ".join(
+        f"COALESCE(o.n_{i}, 0) + COALESCE(a.n_{i}, 0) AS n_{i}, COALESCE(o.d_{i}, 0) + COALESCE(a.d_{i}, 0) AS d_{i}"
+        for i in range(len(specs))
+    )
+    own_columns = ", ".join(f"b.n_{i}, b.d_{i}" for i in range(len(specs)))
     wide = (
-        f"SELECT b.period_id, c.ancestor AS unit_code, {rolled} "
-        f"FROM (SELECT f.period_id, f.{unit_column} AS unit_code, {sums} FROM {table} f "
-        f"WHERE {where} GROUP BY f.period_id, f.{unit_column}) b "
-        f"JOIN unit_closure c ON c.descendant = b.unit_code "
-        f"GROUP BY b.period_id, c.ancestor"
+        f"b AS (SELECT f.period_id, f.{unit_column} AS unit_code, {sums} FROM {table} f "
+        f"WHERE {where} GROUP BY f.period_id, f.{unit_column}), "
+        f"own AS (SELECT b.period_id, c.ancestor AS unit_code, {own_columns} "
+        f"FROM b JOIN unit_closure c ON c.descendant = b.unit_code AND c.depth = 0), "
+        f"below AS (SELECT b.period_id, c.ancestor AS unit_code, {rolled} "
+        f"FROM b JOIN unit_closure c ON c.descendant = b.unit_code AND c.depth > 0 "
+        f"GROUP BY b.period_id, c.ancestor), "
+        f"w AS (SELECT COALESCE(o.period_id, a.period_id) AS period_id, "
+        f"COALESCE(o.unit_code, a.unit_code) AS unit_code, {combined} "
+        f"FROM own o FULL OUTER JOIN below a ON a.period_id = o.period_id AND a.unit_code = o.unit_code)"
     )
     unpivot = " UNION ALL ".join(
         f"SELECT period_id, unit_code, '{code}' AS indicator_code, n_{i} AS numerator, d_{i} AS denominator FROM w"
         for i, (code, _num, _den) in enumerate(specs)
     )
-    return f"WITH w AS ({wide}) {unpivot}"
+    return f"WITH {wide} {unpivot}"
 
 
 def build_facts(con: duckdb.DuckDBPyConnection, options: FactsOptions = FactsOptions()) -> None:
@@ -119,7 +141,14 @@ def included_indicators(methodology: Methodology, procedure_filtered: bool) -> d
     return out
 
 
-def counters_sql(methodology: Methodology, procedure_code: str | None = None) -> str:
+def counters_sql(
+    methodology: Methodology,
+    procedure_code: str | None = None,
+    *,
+    dossier_facts: str = "dossier_facts",
+    petition_facts: str = "petition_facts",
+    catalogue_facts: str = "catalogue_facts",
+) -> str:
     """SQL of the sparse long counters table: (period_id, unit_code, indicator_code, numerator, denominator),
     only rows with a non-zero count; a missing row is 0/0 and inheritance is applied when reading
     (:func:`unit_counts`).
@@ -127,7 +156,8 @@ def counters_sql(methodology: Methodology, procedure_code: str | None = None) ->
     With ``procedure_code`` (one TTHC selected), each indicator follows its methodology ``procedure_filter``:
     ``filtered`` counts only that TTHC's records, ``unfiltered`` ignores the filter, ``null`` gives 0/0 and
     ``omitted`` drops the indicator (METHODOLOGY §2 General rules, "Filtering by one TTHC"). The catalogue
-    facts must already be filtered by :func:`filter_catalogue_facts`.
+    facts must already be filtered by :func:`filter_catalogue_facts`. The facts tables are read under the given
+    names (``LiveIndex`` keeps its own as ``mat_*``).
     """
     online = online_column(methodology)
     modes = included_indicators(methodology, procedure_code is not None)
@@ -138,8 +168,8 @@ def counters_sql(methodology: Methodology, procedure_code: str | None = None) ->
 
     parts: list[str] = []
     for table, unit_column, where, specs in (
-        ("dossier_facts", "unit_code", "TRUE", DOSSIER_INDICATORS),
-        ("petition_facts", "holder_unit", "f.in_tree", PETITION_INDICATORS),
+        (dossier_facts, "unit_code", "TRUE", DOSSIER_INDICATORS),
+        (petition_facts, "holder_unit", "f.in_tree", PETITION_INDICATORS),
     ):
         chosen = [spec for spec in specs if spec[0] in counted]
         if chosen:
@@ -147,7 +177,7 @@ def counters_sql(methodology: Methodology, procedure_code: str | None = None) ->
     catalogue_codes = ", ".join(f"'{c}'" for c in counted) or "''"
     parts.append(
         "SELECT period_id, unit_code, indicator_code, numerator, denominator "
-        f"FROM ({catalogue_counts_sql()}) cat WHERE indicator_code IN ({catalogue_codes})"
+        f"FROM ({catalogue_counts_sql(catalogue_facts)}) cat WHERE indicator_code IN ({catalogue_codes})"
     )
     pooled = " UNION ALL ".join(f"({p})" for p in parts)
     return f"""

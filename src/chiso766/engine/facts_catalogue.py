@@ -138,6 +138,7 @@ __all__ = [
     "Part",
     "catalogue_counts_sql",
     "catalogue_facts_sql",
+    "catalogue_static_sql",
     "dossier_arrivals_sql",
     "dossier_usage_sql",
 ]
@@ -662,7 +663,43 @@ _ONE_UNIT_ITEMS: tuple[str, ...] = ("ONLINE_SERVICES_USED",)
 # Every other indicator (3.5, 3.5b, and any not listed) is pooled item by item over ``unit_closure``.
 
 
-def catalogue_counts_sql(facts_table: str = "catalogue_facts") -> str:
+def catalogue_static_sql(facts_table: str = "catalogue_facts") -> tuple[str, str]:
+    """The period-independent halves of :func:`catalogue_counts_sql`, as two SELECTs over ``facts_table``'s
+    static (``'*'``) rows: ``static_items`` (unit_code, indicator_code, item_code, hit) at each combine unit, and
+    ``static_pooled`` (unit_code, indicator_code, numerator, denominator) — the latter reading a table or CTE
+    named ``static_items``. ``LiveIndex`` materialises both at rebuild (static rows change only with the
+    catalogue or the units, which rebuild) so an update counts only the touched periods' dated rows."""
+    if not facts_table.replace("_", "").isalnum():
+        raise ValueError(f"not a plain table name: {facts_table!r}")
+    one_unit = _sql_strings(_ONE_UNIT_ITEMS)
+    local = _sql_strings(_AT_UNIT + _ONE_UNIT_ITEMS)
+    hit = "CASE WHEN f.hit THEN 1 ELSE 0 END"
+    items = f"""
+    SELECT f.unit_code, f.indicator_code, f.item_code, {hit} AS hit
+    FROM {facts_table} f
+    WHERE f.period_id = '{STATIC_PERIOD}' AND f.indicator_code IN ({local})
+    UNION ALL
+    SELECT c.ancestor AS unit_code, f.indicator_code, f.item_code, MAX({hit}) AS hit
+    FROM {facts_table} f JOIN unit_closure c ON c.descendant = f.unit_code
+    WHERE f.period_id = '{STATIC_PERIOD}' AND f.indicator_code NOT IN ({local})
+    GROUP BY c.ancestor, f.indicator_code, f.item_code"""
+    pooled = f"""
+    SELECT unit_code, indicator_code, numerator, denominator
+    FROM (SELECT unit_code, indicator_code, SUM(hit) AS numerator, COUNT(*) AS denominator
+          FROM static_items GROUP BY unit_code, indicator_code) s
+    WHERE indicator_code NOT IN ({one_unit})
+    UNION ALL
+    SELECT c.ancestor AS unit_code, s.indicator_code, SUM(s.numerator) AS numerator,
+           SUM(s.denominator) AS denominator
+    FROM (SELECT unit_code, indicator_code, SUM(hit) AS numerator, COUNT(*) AS denominator
+          FROM static_items GROUP BY unit_code, indicator_code) s
+    JOIN unit_closure c ON c.descendant = s.unit_code
+    WHERE s.indicator_code IN ({one_unit})
+    GROUP BY c.ancestor, s.indicator_code"""
+    return items, pooled
+
+
+def catalogue_counts_sql(facts_table: str = "catalogue_facts", static_tables: tuple[str, str] | None = None) -> str:
     """Numerator / denominator per (period_id, unit_code, indicator_code), pooled over ``unit_closure``.
 
     For each unit a (as an ancestor) and each period P of ``period_structure``, the rows of a's subtree that
@@ -712,17 +749,15 @@ def catalogue_counts_sql(facts_table: str = "catalogue_facts") -> str:
     one_unit = _sql_strings(_ONE_UNIT_ITEMS)
     local = _sql_strings(_AT_UNIT + _ONE_UNIT_ITEMS)
     hit = "CASE WHEN f.hit THEN 1 ELSE 0 END"
+    static_items, static_pooled = catalogue_static_sql(facts_table)
+    if static_tables is not None:  # materialised by LiveIndex.rebuild from the two SELECTs above
+        for name in static_tables:
+            _check_table_name(name)
+        static_items = f"SELECT * FROM {static_tables[0]}"
+        static_pooled = f"SELECT * FROM {static_tables[1]}"
     return f"""
 WITH
-static_items AS (
-    SELECT f.unit_code, f.indicator_code, f.item_code, {hit} AS hit
-    FROM {facts_table} f
-    WHERE f.period_id = '{STATIC_PERIOD}' AND f.indicator_code IN ({local})
-    UNION ALL
-    SELECT c.ancestor AS unit_code, f.indicator_code, f.item_code, MAX({hit}) AS hit
-    FROM {facts_table} f JOIN unit_closure c ON c.descendant = f.unit_code
-    WHERE f.period_id = '{STATIC_PERIOD}' AND f.indicator_code NOT IN ({local})
-    GROUP BY c.ancestor, f.indicator_code, f.item_code
+static_items AS ({static_items}
 ),
 dynamic_items AS (
     SELECT f.period_id, f.unit_code, f.indicator_code, f.item_code, {hit} AS hit
@@ -736,10 +771,6 @@ dynamic_items AS (
     WHERE f.indicator_code NOT IN ({local})
     GROUP BY f.period_id, c.ancestor, f.indicator_code, f.item_code
 ),
-static_counts AS (
-    SELECT unit_code, indicator_code, SUM(hit) AS numerator, COUNT(*) AS denominator
-    FROM static_items GROUP BY unit_code, indicator_code
-),
 -- per (P, c): P's hit items that are not static hits, and P's items that are not static items
 dynamic_counts AS (
     SELECT d.period_id, d.unit_code, d.indicator_code,
@@ -750,15 +781,7 @@ dynamic_counts AS (
       ON s.unit_code = d.unit_code AND s.indicator_code = d.indicator_code AND s.item_code = d.item_code
     GROUP BY d.period_id, d.unit_code, d.indicator_code
 ),
-static_pooled AS (
-    SELECT unit_code, indicator_code, numerator, denominator
-    FROM static_counts WHERE indicator_code NOT IN ({one_unit})
-    UNION ALL
-    SELECT c.ancestor AS unit_code, s.indicator_code, SUM(s.numerator) AS numerator,
-           SUM(s.denominator) AS denominator
-    FROM static_counts s JOIN unit_closure c ON c.descendant = s.unit_code
-    WHERE s.indicator_code IN ({one_unit})
-    GROUP BY c.ancestor, s.indicator_code
+static_pooled AS ({static_pooled}
 ),
 dynamic_pooled AS (
     SELECT period_id, unit_code, indicator_code, numerator, denominator

@@ -9,9 +9,19 @@ Portability: window functions, CASE, joins and GROUP BY only; no UDFs, no correl
 engine-specific expressions come from :class:`~chiso766.engine.dialect.Dialect`.
 
 Cost shape: the event tables are scanned once and reduced per dossier (first terminal time, supplement
-requests with their pause lengths precomputed); the only per-period work is dossier × period (the
-population join) plus the dossier's own few terminal events and supplement requests, which have to be cut
-at each period's horizon (D-gen-1).
+requests with their pause lengths precomputed). A (period, dossier) row's facts depend on the period only
+through its horizon (``end_at``, ``as_of_at``, ``open_end_at``) and ``in_recv``, so each membership row is routed:
+
+- ``settled``: the dossier is finished and every instant a horizon cuts at (terminal events, supplement
+  requests and completions, the first linked PAKN) is known at this horizon, so its facts are its *final
+  facts* — judged ONCE per dossier at an unbounded horizon and copied with the row's ``period_id``/``in_recv``;
+- ``unknown``: nothing but the reception is known at the horizon and the dossier has a due date: the judging
+  reduces to "open, ends at ``open_end_at``, on time iff ``open_end_at <= due_at``" (no joins);
+- ``judged``: the rest (a terminal event or a supplement known but not everything, or no due date), judged at
+  the period's horizon as before (D-gen-1).
+
+The three routes give exactly the rows of judging every (period, dossier) at its own horizon (tested against
+the previous SQL in ``tests/engine/test_engine_equivalence.py``).
 
 Columns (all booleans non-null):
 
@@ -95,6 +105,22 @@ _TERMINAL = "('3', '7', '8', '9', '10')"
 _TIME_UNITS = "('working_day', 'working_hour', 'hour', 'day', 'week', 'month')"
 
 
+FINAL_PERIOD = "*"
+"""``period_id`` of a dossier's final facts inside :func:`dossier_facts_sql` (never in its output)."""
+_FINAL_END = "CAST('9999-12-31 00:00:00' AS TIMESTAMP)"
+_FINAL_OPEN_END = "CAST('9999-12-30 23:59:59' AS TIMESTAMP)"
+# Period-independent flags of one dossier, from a relation {t} with the dossier_static columns.
+_STATIC_FLAGS = """CASE WHEN {t}.channel = '2' THEN TRUE ELSE FALSE END AS online,                 -- 3.3
+           CASE WHEN {t}.channel IS NULL OR {t}.channel IN ('1', '2', '3')
+                THEN TRUE ELSE FALSE END AS channel_counted,                              -- D-3.3-1
+           {t}.requires_paper_result,
+           CASE WHEN {t}.has_fee AND {t}.fee_state <> 'all_zero'
+                THEN TRUE ELSE FALSE END AS fee_bearing,                                  -- D-3.6-1..3
+           CASE WHEN {t}.payment_code IN ('1', '2') THEN TRUE ELSE FALSE END AS paid_online,  -- D-3.6-4
+           {t}.has_component_file, {t}.has_digitised_component, {t}.has_store_component, {t}.has_result_file,
+           {t}.has_result_code, {t}.result_synced_to_store, {t}.vneid, {t}.disliked, {t}.population_db_linked"""
+
+
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -156,61 +182,36 @@ terminal_events AS (
     UNION ALL
     SELECT dossier_id, '3', rejected_at FROM dossiers WHERE rejected_at IS NOT NULL
 ),
-first_terminal AS (
-    SELECT dossier_id, MIN(event_at) AS first_terminal_at FROM terminal_events GROUP BY dossier_id
+-- Everything about a dossier that does not depend on the period, computed once and joined once.
+first_petition AS (
+    SELECT dossier_id, MIN(sent_at) AS first_sent_at
+    FROM petitions WHERE dossier_id IS NOT NULL GROUP BY dossier_id
 ),
--- Dossiers without NgayTiepNhan are in no population (D-pop-1, D-2.1-10).
-received AS (
-    SELECT d.dossier_id, d.received_at, ft.first_terminal_at
+population_db AS (
+    SELECT DISTINCT dossier_id FROM dossier_databases WHERE {population_db_filter}
+),
+dossier_static AS (
+    SELECT d.dossier_id,
+           CASE WHEN d.unit_code IS NOT NULL AND d.unit_code <> '' THEN d.unit_code
+                ELSE ub.unit_code END AS unit_code,                                      -- D-gen-3
+           d.procedure_code, d.due_at,
+           CASE WHEN d.channel = '' THEN NULL ELSE d.channel END AS channel,
+           d.payment_code, d.fee_state, d.has_component_file, d.has_digitised_component,
+           d.has_store_component, d.has_result_file, d.has_result_code, d.result_synced_to_store,
+           d.vneid, d.disliked,
+           COALESCE(p.requires_paper_result, FALSE) AS requires_paper_result,             -- D-4.1-2
+           COALESCE(p.has_fee, FALSE) AS has_fee,
+           CASE WHEN pd.dossier_id IS NOT NULL THEN TRUE ELSE FALSE END AS population_db_linked,  -- D-4.5b-1
+           fp.first_sent_at,                                                              -- D-5.4-1
+           {ld("d.received_at")} AS start_date,
+           cs.working_day_index AS start_working_day_index
     FROM dossiers d
-    LEFT JOIN first_terminal ft ON ft.dossier_id = d.dossier_id
+    LEFT JOIN unit_by_prefix ub ON ub.electronic_id = d.id_prefix
+    LEFT JOIN procedures p ON p.procedure_code = d.procedure_code
+    LEFT JOIN population_db pd ON pd.dossier_id = d.dossier_id
+    LEFT JOIN first_petition fp ON fp.dossier_id = d.dossier_id
+    LEFT JOIN calendar cs ON cs.day = {ld("d.received_at")}
     WHERE d.received_at IS NOT NULL
-),
--- D-pop-1 / D-pop-2 / D-gen-1: received and known at the horizon; in the period, or carried over (no known
--- terminal event before the period start; a status-5 wait is not terminal). P_recv is a subset of P_proc.
-candidates AS (
-    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
-           CASE WHEN r.received_at >= p.start_at THEN TRUE ELSE FALSE END AS in_recv
-    FROM received r
-    JOIN period_structure p
-      ON r.received_at < p.end_at AND r.received_at <= p.as_of_at
-     AND (r.received_at >= p.start_at
-          OR r.first_terminal_at IS NULL
-          OR r.first_terminal_at >= p.start_at
-          OR r.first_terminal_at > p.as_of_at)
-),
--- Latest known event of each terminal status at the horizon (D-gen-1, D-2.1-2).
-terminal_known AS (
-    SELECT c.period_id, c.dossier_id,
-           MAX(CASE WHEN t.status = '9' THEN t.event_at END) AS at_9,
-           MAX(CASE WHEN t.status = '10' THEN t.event_at END) AS at_10,
-           MAX(CASE WHEN t.status = '8' THEN t.event_at END) AS at_8,
-           MAX(CASE WHEN t.status = '3' THEN t.event_at END) AS at_3,
-           MAX(CASE WHEN t.status = '7' THEN t.event_at END) AS at_7
-    FROM candidates c
-    JOIN terminal_events t
-      ON t.dossier_id = c.dossier_id AND t.event_at < c.end_at AND t.event_at <= c.as_of_at
-    GROUP BY c.period_id, c.dossier_id
-),
--- D-2.1-2 priority 9 > 10 > (8 = 3) > 7; 8 and 3 rank equal, so the later of the two decides (8 on a tie).
-ends AS (
-    SELECT c.*,
-           CASE
-               WHEN k.at_9 IS NOT NULL THEN k.at_9
-               WHEN k.at_10 IS NOT NULL THEN k.at_10
-               WHEN k.at_8 IS NOT NULL AND (k.at_3 IS NULL OR k.at_8 >= k.at_3) THEN k.at_8
-               WHEN k.at_3 IS NOT NULL THEN k.at_3
-               ELSE k.at_7
-           END AS terminal_at,
-           CASE
-               WHEN k.at_9 IS NOT NULL THEN 'terminal_9'
-               WHEN k.at_10 IS NOT NULL THEN 'terminal_10'
-               WHEN k.at_8 IS NOT NULL AND (k.at_3 IS NULL OR k.at_8 >= k.at_3) THEN 'terminal_8'
-               WHEN k.at_3 IS NOT NULL THEN 'terminal_3'
-               WHEN k.at_7 IS NOT NULL THEN 'terminal_7'
-           END AS terminal_kind
-    FROM candidates c
-    LEFT JOIN terminal_known k ON k.period_id = c.period_id AND k.dossier_id = c.dossier_id
 ),
 -- D-2.1-4 history route: each run of consecutive status-5 entries is one request, completed by the first
 -- later entry that is neither 5 nor terminal. Ties at one instant are ordered by numeric status code.
@@ -249,6 +250,104 @@ supplement_requests AS (
     FROM supplement_requests_raw s
     LEFT JOIN calendar cr ON cr.day = {ld("s.requested_at")}
     LEFT JOIN calendar cc ON cc.day = {ld("s.completed_at")}
+),
+-- Judging-instant bounds (see "Cost shape"): every instant a horizon cuts at (terminal events, supplement
+-- requests and completions, the first PAKN). first_terminal_at decides D-pop-1's carry-over; before
+-- first_known_at a horizon knows nothing but the reception; from last_known_at on it knows everything.
+known_bounds AS (
+    SELECT dossier_id,
+           MIN(CASE WHEN kind = 1 THEN known_at END) AS first_terminal_at,
+           MIN(CASE WHEN kind < 3 THEN known_at END) AS first_known_at,
+           MAX(known_at) AS last_known_at
+    FROM (
+        SELECT dossier_id, 1 AS kind, event_at AS known_at FROM terminal_events
+        UNION ALL SELECT dossier_id, 2, requested_at FROM supplement_requests_raw
+        UNION ALL SELECT dossier_id, 3, completed_at FROM supplement_requests_raw
+        UNION ALL SELECT dossier_id, 2, first_sent_at FROM first_petition
+    ) x
+    GROUP BY dossier_id
+),
+-- Dossiers without NgayTiepNhan are in no population (D-pop-1, D-2.1-10).
+received AS (
+    SELECT d.dossier_id, d.received_at, d.due_at, kb.first_terminal_at, kb.first_known_at, kb.last_known_at
+    FROM dossiers d
+    LEFT JOIN known_bounds kb ON kb.dossier_id = d.dossier_id
+    WHERE d.received_at IS NOT NULL
+),
+-- D-pop-1 / D-pop-2 / D-gen-1: received and known at the horizon; in the period, or carried over (no known
+-- terminal event before the period start; a status-5 wait is not terminal). P_recv is a subset of P_proc.
+-- route: 'settled' = finished and everything known at the horizon (the facts are the dossier's final facts,
+-- judged once); 'unknown' = nothing but the reception known and a due date (open, judged inline);
+-- 'judged' = the rest, judged at the period's horizon.
+candidates AS (
+    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
+           CASE WHEN r.received_at >= p.start_at THEN TRUE ELSE FALSE END AS in_recv,
+           CASE
+               WHEN r.first_terminal_at IS NOT NULL AND r.last_known_at < p.end_at AND r.last_known_at <= p.as_of_at
+                   THEN 'settled'
+               WHEN r.due_at IS NOT NULL
+                    AND (r.first_known_at IS NULL OR r.first_known_at >= p.end_at OR r.first_known_at > p.as_of_at)
+                   THEN 'unknown'
+               ELSE 'judged'
+           END AS route
+    FROM received r
+    JOIN period_structure p
+      ON r.received_at < p.end_at AND r.received_at <= p.as_of_at
+     AND (r.received_at >= p.start_at
+          OR r.first_terminal_at IS NULL
+          OR r.first_terminal_at >= p.start_at
+          OR r.first_terminal_at > p.as_of_at)
+),
+period_bounds AS (
+    SELECT MIN(start_at) AS min_start_at, MAX(end_at) AS max_end_at, MAX(as_of_at) AS max_as_of_at
+    FROM period_structure
+),
+-- What the per-horizon judging below runs on: the 'judged' rows, plus one row per finished dossier that may
+-- be settled in some period, judged at an unbounded horizon (period_id '*'; {_FINAL_END} as end and as-of).
+judge_input AS (
+    SELECT period_id, end_at, as_of_at, open_end_at, dossier_id, received_at, in_recv
+    FROM candidates WHERE route = 'judged'
+    UNION ALL
+    SELECT '{FINAL_PERIOD}' AS period_id, {_FINAL_END} AS end_at, {_FINAL_END} AS as_of_at,
+           {_FINAL_OPEN_END} AS open_end_at, r.dossier_id, r.received_at, FALSE AS in_recv
+    FROM received r CROSS JOIN period_bounds pb
+    WHERE r.first_terminal_at IS NOT NULL
+      AND r.last_known_at < pb.max_end_at AND r.last_known_at <= pb.max_as_of_at
+      AND r.received_at < pb.max_end_at
+      AND (r.received_at >= pb.min_start_at OR r.first_terminal_at >= pb.min_start_at)
+),
+-- Latest known event of each terminal status at the horizon (D-gen-1, D-2.1-2).
+terminal_known AS (
+    SELECT c.period_id, c.dossier_id,
+           MAX(CASE WHEN t.status = '9' THEN t.event_at END) AS at_9,
+           MAX(CASE WHEN t.status = '10' THEN t.event_at END) AS at_10,
+           MAX(CASE WHEN t.status = '8' THEN t.event_at END) AS at_8,
+           MAX(CASE WHEN t.status = '3' THEN t.event_at END) AS at_3,
+           MAX(CASE WHEN t.status = '7' THEN t.event_at END) AS at_7
+    FROM judge_input c
+    JOIN terminal_events t
+      ON t.dossier_id = c.dossier_id AND t.event_at < c.end_at AND t.event_at <= c.as_of_at
+    GROUP BY c.period_id, c.dossier_id
+),
+-- D-2.1-2 priority 9 > 10 > (8 = 3) > 7; 8 and 3 rank equal, so the later of the two decides (8 on a tie).
+ends AS (
+    SELECT c.*,
+           CASE
+               WHEN k.at_9 IS NOT NULL THEN k.at_9
+               WHEN k.at_10 IS NOT NULL THEN k.at_10
+               WHEN k.at_8 IS NOT NULL AND (k.at_3 IS NULL OR k.at_8 >= k.at_3) THEN k.at_8
+               WHEN k.at_3 IS NOT NULL THEN k.at_3
+               ELSE k.at_7
+           END AS terminal_at,
+           CASE
+               WHEN k.at_9 IS NOT NULL THEN 'terminal_9'
+               WHEN k.at_10 IS NOT NULL THEN 'terminal_10'
+               WHEN k.at_8 IS NOT NULL AND (k.at_3 IS NULL OR k.at_8 >= k.at_3) THEN 'terminal_8'
+               WHEN k.at_3 IS NOT NULL THEN 'terminal_3'
+               WHEN k.at_7 IS NOT NULL THEN 'terminal_7'
+           END AS terminal_kind
+    FROM judge_input c
+    LEFT JOIN terminal_known k ON k.period_id = c.period_id AND k.dossier_id = c.dossier_id
 ),
 -- D-2.1-3 / D-2.1-5 per period: requests known at the horizon and not after the terminal end; the pause of
 -- completed requests whose completion is known and not after the end.
@@ -296,37 +395,6 @@ judged AS (
            COALESCE(sk.pause_working_days, 0) AS pause_working_days
     FROM ends e
     LEFT JOIN supplements_known sk ON sk.period_id = e.period_id AND sk.dossier_id = e.dossier_id
-),
--- Everything about a dossier that does not depend on the period, computed once and joined once.
-first_petition AS (
-    SELECT dossier_id, MIN(sent_at) AS first_sent_at
-    FROM petitions WHERE dossier_id IS NOT NULL GROUP BY dossier_id
-),
-population_db AS (
-    SELECT DISTINCT dossier_id FROM dossier_databases WHERE {population_db_filter}
-),
-dossier_static AS (
-    SELECT d.dossier_id,
-           CASE WHEN d.unit_code IS NOT NULL AND d.unit_code <> '' THEN d.unit_code
-                ELSE ub.unit_code END AS unit_code,                                      -- D-gen-3
-           d.procedure_code, d.due_at,
-           CASE WHEN d.channel = '' THEN NULL ELSE d.channel END AS channel,
-           d.payment_code, d.fee_state, d.has_component_file, d.has_digitised_component,
-           d.has_store_component, d.has_result_file, d.has_result_code, d.result_synced_to_store,
-           d.vneid, d.disliked,
-           COALESCE(p.requires_paper_result, FALSE) AS requires_paper_result,             -- D-4.1-2
-           COALESCE(p.has_fee, FALSE) AS has_fee,
-           CASE WHEN pd.dossier_id IS NOT NULL THEN TRUE ELSE FALSE END AS population_db_linked,  -- D-4.5b-1
-           fp.first_sent_at,                                                              -- D-5.4-1
-           {ld("d.received_at")} AS start_date,
-           cs.working_day_index AS start_working_day_index
-    FROM dossiers d
-    LEFT JOIN unit_by_prefix ub ON ub.electronic_id = d.id_prefix
-    LEFT JOIN procedures p ON p.procedure_code = d.procedure_code
-    LEFT JOIN population_db pd ON pd.dossier_id = d.dossier_id
-    LEFT JOIN first_petition fp ON fp.dossier_id = d.dossier_id
-    LEFT JOIN calendar cs ON cs.day = {ld("d.received_at")}
-    WHERE d.received_at IS NOT NULL
 ),
 facts AS (
     SELECT j.*, ds.unit_code, ds.procedure_code, ds.due_at, ds.channel, ds.payment_code, ds.fee_state,
@@ -395,56 +463,79 @@ flags AS (
                WHEN m.met = 0 THEN 'over_max_time'                                           -- D-2.1-6
                ELSE NULL                                                                     -- D-2.1-8
            END AS late_reason,
-           CASE WHEN f.channel = '2' THEN TRUE ELSE FALSE END AS online,                 -- 3.3
-           CASE WHEN f.channel IS NULL OR f.channel IN ('1', '2', '3')
-                THEN TRUE ELSE FALSE END AS channel_counted,                              -- D-3.3-1
-           f.requires_paper_result,
-           CASE WHEN f.has_fee AND f.fee_state <> 'all_zero'
-                THEN TRUE ELSE FALSE END AS fee_bearing,                                  -- D-3.6-1..3
-           CASE WHEN f.payment_code IN ('1', '2') THEN TRUE ELSE FALSE END AS paid_online,  -- D-3.6-4
-           f.has_component_file, f.has_digitised_component, f.has_store_component, f.has_result_file,
-           f.has_result_code, f.result_synced_to_store, f.vneid, f.disliked, f.population_db_linked,
+           {_STATIC_FLAGS.format(t="f")},
            CASE WHEN f.first_sent_at IS NOT NULL AND f.first_sent_at < f.period_end_at
                      AND f.first_sent_at <= f.as_of_at
                 THEN TRUE ELSE FALSE END AS has_petition                                  -- D-5.4-1
     FROM facts f
     LEFT JOIN max_time_check m ON m.period_id = f.period_id AND m.dossier_id = f.dossier_id
 ),
+-- The 'unknown' rows: at the horizon nothing is known but the reception, so the judging above reduces to an
+-- open dossier (no terminal event, no supplement request, no PAKN) ending at open_end_at with a due date.
+unknown_flags AS (
+    SELECT c.period_id, c.dossier_id, ds.unit_code, ds.procedure_code, c.in_recv, c.received_at, ds.due_at,
+           FALSE AS finished, c.open_end_at AS end_at, 'open' AS end_kind, 0 AS supplement_requests,
+           0 AS pause_seconds,
+           CASE WHEN {dialect.seconds_between("ds.due_at", "c.open_end_at")} - 0 <= 0
+                THEN NULL ELSE 'after_due' END AS late_reason,                           -- D-2.1-10
+           {_STATIC_FLAGS.format(t="ds")},
+           FALSE AS has_petition                                                         -- D-5.4-1
+    FROM candidates c
+    JOIN dossier_static ds ON ds.dossier_id = c.dossier_id
+    WHERE c.route = 'unknown'
+),
 judged_flags AS (
-    SELECT flags.*, CASE WHEN late_reason IS NULL THEN TRUE ELSE FALSE END AS on_time FROM flags
+    SELECT x.*, CASE WHEN late_reason IS NULL THEN TRUE ELSE FALSE END AS on_time
+    FROM (SELECT * FROM flags UNION ALL SELECT * FROM unknown_flags) x
+),
+fact_rows AS (
+    SELECT
+        period_id,
+        dossier_id,
+        unit_code,
+        procedure_code,
+        TRUE AS in_proc,
+        in_recv,
+        received_at,
+        due_at,
+        finished,
+        end_at,
+        end_kind,
+        CAST(supplement_requests AS BIGINT) AS supplement_requests,
+        CAST(pause_seconds AS BIGINT) AS pause_seconds,
+        on_time,
+        late_reason,
+        online,
+        channel_counted,
+        fee_bearing,
+        paid_online,
+        -- 4.1 (D-4.1-1/2)
+        CASE WHEN requires_paper_result AND has_result_file THEN TRUE ELSE FALSE END AS e_result,
+        -- 4.2 (D-4.2-1): the paper-result qualifier applies to the result file only
+        CASE WHEN has_component_file AND (has_result_file OR NOT requires_paper_result)
+             THEN TRUE ELSE FALSE END AS digitised,
+        has_digitised_component AS reused,                                                    -- 4.3
+        CASE WHEN has_store_component OR result_synced_to_store THEN TRUE ELSE FALSE END AS store_linked,  -- 4.4
+        CASE WHEN vneid OR has_store_component OR population_db_linked
+             THEN TRUE ELSE FALSE END AS population_data,                                     -- 4.5b
+        has_petition,
+        CASE WHEN on_time AND NOT has_petition AND NOT disliked THEN TRUE ELSE FALSE END AS satisfied,  -- 5.4
+        CASE WHEN online AND (NOT requires_paper_result OR (has_result_file AND has_result_code))
+             THEN TRUE ELSE FALSE END AS online_with_e_result,
+        CASE WHEN period_id = '{FINAL_PERIOD}' THEN dossier_id END AS final_dossier_id
+    FROM judged_flags
 )
+-- The final facts ('*') stand for every period where the dossier is settled: only period_id and in_recv differ.
 SELECT
-    period_id,
-    dossier_id,
-    unit_code,
-    procedure_code,
-    TRUE AS in_proc,
-    in_recv,
-    received_at,
-    due_at,
-    finished,
-    end_at,
-    end_kind,
-    CAST(supplement_requests AS BIGINT) AS supplement_requests,
-    CAST(pause_seconds AS BIGINT) AS pause_seconds,
-    on_time,
-    late_reason,
-    online,
-    channel_counted,
-    fee_bearing,
-    paid_online,
-    -- 4.1 (D-4.1-1/2)
-    CASE WHEN requires_paper_result AND has_result_file THEN TRUE ELSE FALSE END AS e_result,
-    -- 4.2 (D-4.2-1): the paper-result qualifier applies to the result file only
-    CASE WHEN has_component_file AND (has_result_file OR NOT requires_paper_result)
-         THEN TRUE ELSE FALSE END AS digitised,
-    has_digitised_component AS reused,                                                    -- 4.3
-    CASE WHEN has_store_component OR result_synced_to_store THEN TRUE ELSE FALSE END AS store_linked,  -- 4.4
-    CASE WHEN vneid OR has_store_component OR population_db_linked
-         THEN TRUE ELSE FALSE END AS population_data,                                     -- 4.5b
-    has_petition,
-    CASE WHEN on_time AND NOT has_petition AND NOT disliked THEN TRUE ELSE FALSE END AS satisfied,  -- 5.4
-    CASE WHEN online AND (NOT requires_paper_result OR (has_result_file AND has_result_code))
-         THEN TRUE ELSE FALSE END AS online_with_e_result
-FROM judged_flags
+    COALESCE(s.period_id, f.period_id) AS period_id,
+    f.dossier_id, f.unit_code, f.procedure_code, f.in_proc,
+    COALESCE(s.in_recv, f.in_recv) AS in_recv,
+    f.received_at, f.due_at, f.finished, f.end_at, f.end_kind, f.supplement_requests, f.pause_seconds,
+    f.on_time, f.late_reason, f.online, f.channel_counted, f.fee_bearing, f.paid_online, f.e_result,
+    f.digitised, f.reused, f.store_linked, f.population_data, f.has_petition, f.satisfied,
+    f.online_with_e_result
+FROM fact_rows f
+LEFT JOIN (SELECT period_id, dossier_id, in_recv FROM candidates WHERE route = 'settled') s
+  ON s.dossier_id = f.final_dossier_id
+WHERE f.final_dossier_id IS NULL OR s.dossier_id IS NOT NULL
 """

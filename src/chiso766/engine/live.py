@@ -34,8 +34,7 @@ from chiso766.engine.counters import (
     DOSSIER_INDICATORS,
     PETITION_INDICATORS,
     FactsOptions,
-    build_counters,
-    build_facts,
+    counters_sql,
     fact_sums_sql,
     online_column,
 )
@@ -45,6 +44,7 @@ from chiso766.engine.facts_catalogue import (
     USAGE_COUNTS,
     catalogue_counts_sql,
     catalogue_facts_sql,
+    catalogue_static_sql,
     dossier_arrivals_sql,
     dossier_usage_sql,
 )
@@ -57,6 +57,7 @@ from chiso766.store.db import Store
 log = logging.getLogger(__name__)
 
 MAT_PERIODS = "mat_periods"
+STATIC_TABLES = ("mat_catalogue_static_items", "mat_catalogue_static_pooled")
 
 
 @dataclass(frozen=True)
@@ -92,30 +93,49 @@ class LiveIndex:
         con.execute(STRUCTURE_DDL["period_structure"].replace("period_structure", MAT_PERIODS))
         con.executemany(f"INSERT INTO {MAT_PERIODS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", period_rows(periods, as_of))
         self._use_periods(f"SELECT * FROM {MAT_PERIODS}")
-        build_facts(con, self.options)
-        build_counters(con, self.methodology)
-        # Counters and catalogue facts are stored ordered by period, so an update touching a few periods reads
-        # only their row groups (min/max pruning); the large facts tables are updated by record id instead.
-        for table, order in (
-            ("dossier_facts", None),
-            ("petition_facts", None),
-            ("catalogue_facts", "period_id"),
-            ("counters", "period_id"),
-        ):
-            con.execute(f"DROP TABLE IF EXISTS mat_{table}")
-            if order is None:
-                con.execute(f"ALTER TABLE {table} RENAME TO mat_{table}")
-            else:
-                con.execute(f"CREATE TABLE mat_{table} AS SELECT * FROM {table} ORDER BY {order}")
-                con.execute(f"DROP TABLE {table}")
-        # The dossier-driven catalogue rows read dossiers only through these (see _update_usage).
+        d = self.options.dialect
         codes = tuple(self.options.population_db_codes)
+        # The facts and counters are written once, straight into their mat_* tables (the same SQL as
+        # Engine.prepare). Counters and catalogue facts are stored ordered by period, so an update touching a
+        # few periods reads only their row groups (min/max pruning); the large facts tables are updated by
+        # record id instead.
+        for table, sql in (
+            ("mat_dossier_facts", dossier_facts_sql(d, population_db_codes=codes)),
+            ("mat_petition_facts", petition_facts_sql(d)),
+        ):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(f"CREATE TABLE {table} AS {sql}")
+        # The dossier-driven catalogue rows read dossiers only through these (see _update_usage); the catalogue
+        # facts are built from the same materialised counts (catalogue_facts_sql's usage_table: identical rows).
         con.execute("DROP TABLE IF EXISTS mat_dossier_procedures")  # replaced by mat_dossier_arrivals
         con.execute("DROP TABLE IF EXISTS mat_dossier_arrivals")
         con.execute(f"CREATE TABLE mat_dossier_arrivals AS {dossier_arrivals_sql(codes)}")
         con.execute("DROP TABLE IF EXISTS mat_dossier_usage")
         usage = dossier_usage_sql("mat_dossier_arrivals", MAT_PERIODS)
         con.execute(f"CREATE TABLE mat_dossier_usage AS SELECT * FROM ({usage}) u ORDER BY period_id")
+        catalogue = catalogue_facts_sql(d, population_db_codes=codes, usage_table="mat_dossier_usage")
+        con.execute("DROP TABLE IF EXISTS mat_catalogue_facts")
+        con.execute(f"CREATE TABLE mat_catalogue_facts AS SELECT * FROM ({catalogue}) c ORDER BY period_id")
+        # The static halves of the catalogue counts, kept for the updates (see _refresh_catalogue).
+        static_items, static_pooled = catalogue_static_sql("mat_catalogue_facts")
+        for table, sql in (
+            ("mat_catalogue_static_items", static_items),
+            ("mat_catalogue_static_pooled", static_pooled),
+        ):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(
+                f"CREATE TABLE {table} AS {sql.replace('FROM static_items', 'FROM mat_catalogue_static_items')}"
+            )
+        counters = counters_sql(
+            self.methodology,
+            dossier_facts="mat_dossier_facts",
+            petition_facts="mat_petition_facts",
+            catalogue_facts="mat_catalogue_facts",
+        )
+        con.execute("DROP TABLE IF EXISTS mat_counters")
+        con.execute(f"CREATE TABLE mat_counters AS SELECT * FROM ({counters}) c ORDER BY period_id")
+        for table in ("dossier_facts", "petition_facts", "catalogue_facts", "counters"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")  # as before: no stale plain facts next to the mat_ ones
         con.execute("CREATE TABLE IF NOT EXISTS live_state (watermark TIMESTAMP, as_of TIMESTAMP)")
         con.execute("DELETE FROM live_state")
         con.execute("INSERT INTO live_state VALUES (?, ?)", [watermark, None])
@@ -362,7 +382,7 @@ class LiveIndex:
         con.execute(
             f"CREATE TEMP TABLE live_catalogue AS SELECT period_id, unit_code, indicator_code, "
             f"CAST(numerator AS BIGINT) AS numerator, CAST(denominator AS BIGINT) AS denominator "
-            f"FROM ({catalogue_counts_sql('mat_catalogue_facts')}) cc "
+            f"FROM ({catalogue_counts_sql('mat_catalogue_facts', static_tables=STATIC_TABLES)}) cc "
             f"WHERE indicator_code IN ({code_list}) AND (numerator <> 0 OR denominator <> 0)"
         )
         # Replace every catalogue counter of the touched periods (rows that became 0/0 disappear).

@@ -1,0 +1,455 @@
+"""The per-(period, dossier) facts SQL as it was before the judging-instant rewrite (kept only for the
+equivalence test in ``test_engine_equivalence.py``; the engine no longer uses it).
+
+Original module docstring follows.
+
+Per-(period, dossier) facts: one row per dossier of P_proc or P_recv of each period in ``period_structure``.
+
+:func:`dossier_facts_sql` returns one plain SELECT (CTEs only) over the store tables (``dossiers``,
+``dossier_events``, ``dossier_supplements``, ``dossier_databases``, ``procedures``, ``procedure_times``,
+``units``, ``petitions``) and the structure tables (``calendar``, ``period_structure``). Every dossier
+indicator counter (1.4, 2.1, 3.3, 3.6, 4.1–4.5b, 5.4) is a filtered count over these rows.
+
+Portability: window functions, CASE, joins and GROUP BY only; no UDFs, no correlated subqueries; the few
+engine-specific expressions come from :class:`~chiso766.engine.dialect.Dialect`.
+
+Cost shape: the event tables are scanned once and reduced per dossier (first terminal time, supplement
+requests with their pause lengths precomputed); the only per-period work is dossier × period (the
+population join) plus the dossier's own few terminal events and supplement requests, which have to be cut
+at each period's horizon (D-gen-1).
+
+Columns (all booleans non-null):
+
+===========================  ===========================================================================
+period_id, dossier_id        the key
+unit_code                    D-gen-3: ``dossiers.unit_code``, else the unit whose ``electronic_id`` is the
+                             ``MaHoSo`` prefix; NULL when neither (kept so ``check`` can report it)
+procedure_code               MaTTHC as sent
+in_proc, in_recv             D-pop-1 / D-pop-2
+received_at, due_at          NgayTiepNhan, NgayHenTra (UTC)
+finished                     a terminal event is known at the horizon
+end_at, end_kind             D-2.1-5 end time; ``terminal_9|terminal_10|terminal_8|terminal_3|terminal_7|
+                             supplement_pending|open``
+supplement_requests          D-2.1-3 / D-2.1-4 count (known at the horizon, not after the end)
+pause_seconds                D-2.1-5 pause (completed requests, completion known and not after the end)
+on_time, late_reason         2.1 numerator; reason NULL | multiple_supplements | after_due | over_max_time
+online, channel_counted      3.3 numerator / denominator membership (D-3.3-1)
+fee_bearing, paid_online     3.6 denominator / numerator (D-3.6-1..4; counters AND them)
+e_result, digitised          4.1 (D-4.1-1/2), 4.2 (D-4.2-1)
+reused, store_linked         4.3 (D-4.3-1), 4.4 (D-4.4-1)
+population_data              4.5b (D-4.5b-1)
+has_petition, satisfied      5.4 (D-5.4-1)
+online_with_e_result         the design-variant 3.3 condition (M §3 #3; not used by default)
+===========================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from chiso766.engine.dialect import DUCKDB, Dialect
+
+__all__ = ["DOSSIER_FACT_COLUMNS", "END_KINDS", "LATE_REASONS", "dossier_facts_sql"]
+
+DOSSIER_FACT_COLUMNS: tuple[str, ...] = (
+    "period_id",
+    "dossier_id",
+    "unit_code",
+    "procedure_code",
+    "in_proc",
+    "in_recv",
+    "received_at",
+    "due_at",
+    "finished",
+    "end_at",
+    "end_kind",
+    "supplement_requests",
+    "pause_seconds",
+    "on_time",
+    "late_reason",
+    "online",
+    "channel_counted",
+    "fee_bearing",
+    "paid_online",
+    "e_result",
+    "digitised",
+    "reused",
+    "store_linked",
+    "population_data",
+    "has_petition",
+    "satisfied",
+    "online_with_e_result",
+)
+"""The output columns of :func:`dossier_facts_sql`, in order."""
+
+END_KINDS: tuple[str, ...] = (
+    "terminal_9",
+    "terminal_10",
+    "terminal_8",
+    "terminal_3",
+    "terminal_7",
+    "supplement_pending",
+    "open",
+)
+LATE_REASONS: tuple[str, ...] = ("multiple_supplements", "after_due", "over_max_time")
+
+# DATA_FORMATS §1.3: the terminal codes of D-pop-1 / D-2.1-1 (status 5 is a wait, not an end).
+_TERMINAL = "('3', '7', '8', '9', '10')"
+# D-2.1-6 units the engine knows; any other time_unit is not a usable time (D-2.1-8).
+_TIME_UNITS = "('working_day', 'working_hour', 'hour', 'day', 'week', 'month')"
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def dossier_facts_sql(
+    dialect: Dialect = DUCKDB, population_db_codes: Sequence[str] = ("1",), scope_table: str | None = None
+) -> str:
+    """The SELECT producing one fact row per (period, dossier) of P_proc ∪ P_recv (see the module doc).
+
+    ``population_db_codes`` is the set of ``MaCSDL`` codes meaning "CSDL quốc gia về dân cư" (D-4.5b-1).
+    ``scope_table`` names a table with a ``dossier_id`` column: only those dossiers are computed (the
+    incremental path); each dossier's facts depend on its own records only, so the rows are identical.
+    """
+    return _scoped(_dossier_facts_sql(dialect, population_db_codes), scope_table)
+
+
+_SCOPED_TABLES = ("dossiers", "dossier_events", "dossier_supplements", "dossier_databases", "petitions")
+
+
+def _scoped(sql: str, scope_table: str | None) -> str:
+    """Read the dossier tables through CTEs restricted to ``scope_table``'s dossiers (plain tables when None)."""
+    if scope_table is None:
+        return sql
+    ctes = []
+    for table in _SCOPED_TABLES:
+        ctes.append(
+            f"scoped_{table} AS (SELECT * FROM {table} WHERE dossier_id IN (SELECT dossier_id FROM {scope_table}))"
+        )
+    body = re.sub(r"\b(FROM|JOIN) (" + "|".join(_SCOPED_TABLES) + r")\b", r"\1 scoped_\2", sql)
+    head, rest = body.split("WITH\n", 1)
+    return f"{head}WITH\n" + ",\n".join(ctes) + ",\n" + rest
+
+
+def _dossier_facts_sql(dialect: Dialect, population_db_codes: Sequence[str]) -> str:
+    ld = dialect.local_date
+    # D-2.1-6 `Tháng`: the same day-of-month n whole months later (clamped); the fraction is added as 30 days.
+    month_deadline = dialect.add_months("f.start_date", "CAST(FLOOR(t.amount) AS INT)")
+    codes = sorted({c for c in population_db_codes})
+    population_db_filter = f"db_code IN ({', '.join(_sql_string(c) for c in codes)})" if codes else "1 = 0"
+    return f"""
+WITH
+-- D-gen-3: a unit's MaDinhDanh matched to the MaHoSo prefix (one unit per id, deterministically).
+unit_by_prefix AS (
+    SELECT electronic_id, MIN(unit_code) AS unit_code
+    FROM units
+    WHERE electronic_id IS NOT NULL AND electronic_id <> ''
+    GROUP BY electronic_id
+),
+-- D-2.1-1: terminal events from the progress history and from the dossier's own fields.
+-- NgayKetThucXuLy is a '9' for current status 9/10, a 3/7/8 for those statuses, ignored otherwise;
+-- NgayTra is a '10' and NgayTuChoi a '3' whatever the current status.
+terminal_events AS (
+    SELECT dossier_id, status, event_at FROM dossier_events WHERE status IN {_TERMINAL}
+    UNION ALL
+    SELECT dossier_id, CASE WHEN status IN ('9', '10') THEN '9' ELSE status END, processing_end_at
+    FROM dossiers WHERE processing_end_at IS NOT NULL AND status IN {_TERMINAL}
+    UNION ALL
+    SELECT dossier_id, '10', returned_at FROM dossiers WHERE returned_at IS NOT NULL
+    UNION ALL
+    SELECT dossier_id, '3', rejected_at FROM dossiers WHERE rejected_at IS NOT NULL
+),
+first_terminal AS (
+    SELECT dossier_id, MIN(event_at) AS first_terminal_at FROM terminal_events GROUP BY dossier_id
+),
+-- Dossiers without NgayTiepNhan are in no population (D-pop-1, D-2.1-10).
+received AS (
+    SELECT d.dossier_id, d.received_at, ft.first_terminal_at
+    FROM dossiers d
+    LEFT JOIN first_terminal ft ON ft.dossier_id = d.dossier_id
+    WHERE d.received_at IS NOT NULL
+),
+-- D-pop-1 / D-pop-2 / D-gen-1: received and known at the horizon; in the period, or carried over (no known
+-- terminal event before the period start; a status-5 wait is not terminal). P_recv is a subset of P_proc.
+candidates AS (
+    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
+           CASE WHEN r.received_at >= p.start_at THEN TRUE ELSE FALSE END AS in_recv
+    FROM received r
+    JOIN period_structure p
+      ON r.received_at < p.end_at AND r.received_at <= p.as_of_at
+     AND (r.received_at >= p.start_at
+          OR r.first_terminal_at IS NULL
+          OR r.first_terminal_at >= p.start_at
+          OR r.first_terminal_at > p.as_of_at)
+),
+-- Latest known event of each terminal status at the horizon (D-gen-1, D-2.1-2).
+terminal_known AS (
+    SELECT c.period_id, c.dossier_id,
+           MAX(CASE WHEN t.status = '9' THEN t.event_at END) AS at_9,
+           MAX(CASE WHEN t.status = '10' THEN t.event_at END) AS at_10,
+           MAX(CASE WHEN t.status = '8' THEN t.event_at END) AS at_8,
+           MAX(CASE WHEN t.status = '3' THEN t.event_at END) AS at_3,
+           MAX(CASE WHEN t.status = '7' THEN t.event_at END) AS at_7
+    FROM candidates c
+    JOIN terminal_events t
+      ON t.dossier_id = c.dossier_id AND t.event_at < c.end_at AND t.event_at <= c.as_of_at
+    GROUP BY c.period_id, c.dossier_id
+),
+-- D-2.1-2 priority 9 > 10 > (8 = 3) > 7; 8 and 3 rank equal, so the later of the two decides (8 on a tie).
+ends AS (
+    SELECT c.*,
+           CASE
+               WHEN k.at_9 IS NOT NULL THEN k.at_9
+               WHEN k.at_10 IS NOT NULL THEN k.at_10
+               WHEN k.at_8 IS NOT NULL AND (k.at_3 IS NULL OR k.at_8 >= k.at_3) THEN k.at_8
+               WHEN k.at_3 IS NOT NULL THEN k.at_3
+               ELSE k.at_7
+           END AS terminal_at,
+           CASE
+               WHEN k.at_9 IS NOT NULL THEN 'terminal_9'
+               WHEN k.at_10 IS NOT NULL THEN 'terminal_10'
+               WHEN k.at_8 IS NOT NULL AND (k.at_3 IS NULL OR k.at_8 >= k.at_3) THEN 'terminal_8'
+               WHEN k.at_3 IS NOT NULL THEN 'terminal_3'
+               WHEN k.at_7 IS NOT NULL THEN 'terminal_7'
+           END AS terminal_kind
+    FROM candidates c
+    LEFT JOIN terminal_known k ON k.period_id = c.period_id AND k.dossier_id = c.dossier_id
+),
+-- D-2.1-4 history route: each run of consecutive status-5 entries is one request, completed by the first
+-- later entry that is neither 5 nor terminal. Ties at one instant are ordered by numeric status code.
+history AS (
+    SELECT dossier_id, status, event_at,
+           LAG(status) OVER (
+               PARTITION BY dossier_id ORDER BY event_at, LENGTH(status), status
+           ) AS previous_status,
+           MIN(CASE WHEN status <> '5' AND status NOT IN {_TERMINAL} THEN event_at END) OVER (
+               PARTITION BY dossier_id ORDER BY event_at, LENGTH(status), status
+               ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+           ) AS resumed_at
+    FROM dossier_events
+),
+listed_supplement_dossiers AS (
+    SELECT DISTINCT dossier_id FROM dossier_supplements
+),
+-- D-2.1-4: DanhSachHoSoBoSung when the dossier has any entry, else the history; never both.
+supplement_requests_raw AS (
+    SELECT dossier_id, requested_at, completed_at FROM dossier_supplements
+    UNION ALL
+    SELECT h.dossier_id, h.event_at, h.resumed_at
+    FROM history h
+    LEFT JOIN listed_supplement_dossiers l ON l.dossier_id = h.dossier_id
+    WHERE l.dossier_id IS NULL AND h.status = '5' AND (h.previous_status IS NULL OR h.previous_status <> '5')
+),
+-- Pause lengths in every unit D-2.1-6 needs, computed once per request (negative spans count as 0).
+supplement_requests AS (
+    SELECT s.dossier_id, s.requested_at, s.completed_at,
+           CASE WHEN s.completed_at > s.requested_at
+                THEN {dialect.seconds_between("s.requested_at", "s.completed_at")} ELSE 0 END AS pause_seconds,
+           CASE WHEN s.completed_at > s.requested_at
+                THEN {dialect.days_between(ld("s.requested_at"), ld("s.completed_at"))} ELSE 0 END AS pause_days,
+           CASE WHEN cc.working_day_index > cr.working_day_index
+                THEN cc.working_day_index - cr.working_day_index ELSE 0 END AS pause_working_days
+    FROM supplement_requests_raw s
+    LEFT JOIN calendar cr ON cr.day = {ld("s.requested_at")}
+    LEFT JOIN calendar cc ON cc.day = {ld("s.completed_at")}
+),
+-- D-2.1-3 / D-2.1-5 per period: requests known at the horizon and not after the terminal end; the pause of
+-- completed requests whose completion is known and not after the end.
+supplements_known AS (
+    SELECT x.period_id, x.dossier_id,
+           COUNT(*) AS request_count,
+           SUM(CASE WHEN x.completion_known THEN 0 ELSE 1 END) AS pending_count,
+           MAX(CASE WHEN x.completion_known THEN NULL ELSE x.requested_at END) AS pending_at,
+           SUM(CASE WHEN x.completion_known AND x.completed_at <= x.end_ref THEN x.pause_seconds ELSE 0 END)
+               AS pause_seconds,
+           SUM(CASE WHEN x.completion_known AND x.completed_at <= x.end_ref THEN x.pause_days ELSE 0 END)
+               AS pause_days,
+           SUM(CASE WHEN x.completion_known AND x.completed_at <= x.end_ref THEN x.pause_working_days ELSE 0 END)
+               AS pause_working_days
+    FROM (
+        SELECT e.period_id, e.dossier_id, s.requested_at, s.completed_at,
+               s.pause_seconds, s.pause_days, s.pause_working_days,
+               COALESCE(e.terminal_at, e.open_end_at) AS end_ref,
+               CASE WHEN s.completed_at IS NOT NULL AND s.completed_at < e.end_at AND s.completed_at <= e.as_of_at
+                    THEN TRUE ELSE FALSE END AS completion_known
+        FROM ends e
+        JOIN supplement_requests s
+          ON s.dossier_id = e.dossier_id AND s.requested_at < e.end_at AND s.requested_at <= e.as_of_at
+         AND (e.terminal_at IS NULL OR s.requested_at <= e.terminal_at)
+    ) x
+    GROUP BY x.period_id, x.dossier_id
+),
+-- D-2.1-5: terminal time; else a single request still pending gives its time; else open (D-gen-1).
+judged AS (
+    SELECT e.period_id, e.dossier_id, e.received_at, e.end_at AS period_end_at, e.as_of_at, e.in_recv,
+           CASE WHEN e.terminal_at IS NOT NULL THEN TRUE ELSE FALSE END AS finished,
+           CASE
+               WHEN e.terminal_at IS NOT NULL THEN e.terminal_at
+               WHEN sk.request_count = 1 AND sk.pending_count = 1 THEN sk.pending_at
+               ELSE e.open_end_at
+           END AS end_at,
+           CASE
+               WHEN e.terminal_at IS NOT NULL THEN e.terminal_kind
+               WHEN sk.request_count = 1 AND sk.pending_count = 1 THEN 'supplement_pending'
+               ELSE 'open'
+           END AS end_kind,
+           COALESCE(sk.request_count, 0) AS supplement_requests,
+           COALESCE(sk.pause_seconds, 0) AS pause_seconds,
+           COALESCE(sk.pause_days, 0) AS pause_days,
+           COALESCE(sk.pause_working_days, 0) AS pause_working_days
+    FROM ends e
+    LEFT JOIN supplements_known sk ON sk.period_id = e.period_id AND sk.dossier_id = e.dossier_id
+),
+-- Everything about a dossier that does not depend on the period, computed once and joined once.
+first_petition AS (
+    SELECT dossier_id, MIN(sent_at) AS first_sent_at
+    FROM petitions WHERE dossier_id IS NOT NULL GROUP BY dossier_id
+),
+population_db AS (
+    SELECT DISTINCT dossier_id FROM dossier_databases WHERE {population_db_filter}
+),
+dossier_static AS (
+    SELECT d.dossier_id,
+           CASE WHEN d.unit_code IS NOT NULL AND d.unit_code <> '' THEN d.unit_code
+                ELSE ub.unit_code END AS unit_code,                                      -- D-gen-3
+           d.procedure_code, d.due_at,
+           CASE WHEN d.channel = '' THEN NULL ELSE d.channel END AS channel,
+           d.payment_code, d.fee_state, d.has_component_file, d.has_digitised_component,
+           d.has_store_component, d.has_result_file, d.has_result_code, d.result_synced_to_store,
+           d.vneid, d.disliked,
+           COALESCE(p.requires_paper_result, FALSE) AS requires_paper_result,             -- D-4.1-2
+           COALESCE(p.has_fee, FALSE) AS has_fee,
+           CASE WHEN pd.dossier_id IS NOT NULL THEN TRUE ELSE FALSE END AS population_db_linked,  -- D-4.5b-1
+           fp.first_sent_at,                                                              -- D-5.4-1
+           {ld("d.received_at")} AS start_date,
+           cs.working_day_index AS start_working_day_index
+    FROM dossiers d
+    LEFT JOIN unit_by_prefix ub ON ub.electronic_id = d.id_prefix
+    LEFT JOIN procedures p ON p.procedure_code = d.procedure_code
+    LEFT JOIN population_db pd ON pd.dossier_id = d.dossier_id
+    LEFT JOIN first_petition fp ON fp.dossier_id = d.dossier_id
+    LEFT JOIN calendar cs ON cs.day = {ld("d.received_at")}
+    WHERE d.received_at IS NOT NULL
+),
+facts AS (
+    SELECT j.*, ds.unit_code, ds.procedure_code, ds.due_at, ds.channel, ds.payment_code, ds.fee_state,
+           ds.has_component_file, ds.has_digitised_component, ds.has_store_component, ds.has_result_file,
+           ds.has_result_code, ds.result_synced_to_store, ds.vneid, ds.disliked, ds.requires_paper_result,
+           ds.has_fee, ds.population_db_linked, ds.first_sent_at, ds.start_date, ds.start_working_day_index,
+           {ld("j.end_at")} AS end_date,
+           ce.working_day_index AS end_working_day_index
+    FROM judged j
+    JOIN dossier_static ds ON ds.dossier_id = j.dossier_id
+    LEFT JOIN calendar ce ON ce.day = {ld("j.end_at")}
+),
+-- D-2.1-7: usable TTHC times (known unit, amount > 0); an entry without a channel applies to every channel.
+usable_times AS (
+    SELECT procedure_code, channel, amount, time_unit
+    FROM procedure_times
+    WHERE amount > 0 AND time_unit IN {_TIME_UNITS}
+),
+time_channels AS (
+    SELECT DISTINCT procedure_code, channel FROM usable_times WHERE channel IS NOT NULL
+),
+-- D-2.1-6 / D-2.1-7 / D-2.1-8: without NgayHenTra, on time iff ANY applicable entry is met (most lenient).
+-- Only needed for dossiers with no NgayHenTra and at most one supplement request (more is late anyway).
+max_time_check AS (
+    SELECT f.period_id, f.dossier_id,
+           MAX(CASE WHEN (
+               CASE t.time_unit
+                   WHEN 'working_day' THEN
+                       (CASE WHEN f.end_working_day_index > f.start_working_day_index
+                             THEN f.end_working_day_index - f.start_working_day_index ELSE 0 END)
+                       - f.pause_working_days <= t.amount
+                   WHEN 'working_hour' THEN
+                       (CASE WHEN f.end_working_day_index > f.start_working_day_index
+                             THEN f.end_working_day_index - f.start_working_day_index ELSE 0 END)
+                       - f.pause_working_days <= t.amount / 8
+                   WHEN 'hour' THEN
+                       {dialect.seconds_between("f.received_at", "f.end_at")} - f.pause_seconds <= t.amount * 3600
+                   WHEN 'day' THEN
+                       {dialect.days_between("f.start_date", "f.end_date")} - f.pause_days <= t.amount
+                   WHEN 'week' THEN
+                       {dialect.days_between("f.start_date", "f.end_date")} - f.pause_days <= t.amount * 7
+                   WHEN 'month' THEN
+                       {dialect.days_between(month_deadline, "f.end_date")}
+                       - f.pause_days <= (t.amount - FLOOR(t.amount)) * 30
+               END) THEN 1 ELSE 0 END) AS met,
+           COUNT(*) AS entries
+    FROM facts f
+    JOIN usable_times t ON t.procedure_code = f.procedure_code
+    LEFT JOIN time_channels tc
+      ON tc.procedure_code = f.procedure_code AND tc.channel = COALESCE(f.channel, '1')
+    WHERE f.due_at IS NULL AND f.supplement_requests <= 1
+      AND (t.channel IS NULL OR t.channel = COALESCE(f.channel, '1') OR tc.channel IS NULL)
+      -- a day-based entry needs both dates in the working-day calendar; otherwise it is not usable
+      AND (t.time_unit NOT IN ('working_day', 'working_hour')
+           OR (f.start_working_day_index IS NOT NULL AND f.end_working_day_index IS NOT NULL))
+    GROUP BY f.period_id, f.dossier_id
+),
+flags AS (
+    SELECT f.period_id, f.dossier_id, f.unit_code, f.procedure_code, f.in_recv, f.received_at, f.due_at,
+           f.finished, f.end_at, f.end_kind, f.supplement_requests, f.pause_seconds,
+           CASE
+               WHEN f.supplement_requests > 1 THEN 'multiple_supplements'                   -- D-2.1-3
+               WHEN f.due_at IS NOT NULL THEN                                                -- D-2.1-10
+                   CASE WHEN {dialect.seconds_between("f.due_at", "f.end_at")} - f.pause_seconds <= 0
+                        THEN NULL ELSE 'after_due' END
+               WHEN m.met = 0 THEN 'over_max_time'                                           -- D-2.1-6
+               ELSE NULL                                                                     -- D-2.1-8
+           END AS late_reason,
+           CASE WHEN f.channel = '2' THEN TRUE ELSE FALSE END AS online,                 -- 3.3
+           CASE WHEN f.channel IS NULL OR f.channel IN ('1', '2', '3')
+                THEN TRUE ELSE FALSE END AS channel_counted,                              -- D-3.3-1
+           f.requires_paper_result,
+           CASE WHEN f.has_fee AND f.fee_state <> 'all_zero'
+                THEN TRUE ELSE FALSE END AS fee_bearing,                                  -- D-3.6-1..3
+           CASE WHEN f.payment_code IN ('1', '2') THEN TRUE ELSE FALSE END AS paid_online,  -- D-3.6-4
+           f.has_component_file, f.has_digitised_component, f.has_store_component, f.has_result_file,
+           f.has_result_code, f.result_synced_to_store, f.vneid, f.disliked, f.population_db_linked,
+           CASE WHEN f.first_sent_at IS NOT NULL AND f.first_sent_at < f.period_end_at
+                     AND f.first_sent_at <= f.as_of_at
+                THEN TRUE ELSE FALSE END AS has_petition                                  -- D-5.4-1
+    FROM facts f
+    LEFT JOIN max_time_check m ON m.period_id = f.period_id AND m.dossier_id = f.dossier_id
+),
+judged_flags AS (
+    SELECT flags.*, CASE WHEN late_reason IS NULL THEN TRUE ELSE FALSE END AS on_time FROM flags
+)
+SELECT
+    period_id,
+    dossier_id,
+    unit_code,
+    procedure_code,
+    TRUE AS in_proc,
+    in_recv,
+    received_at,
+    due_at,
+    finished,
+    end_at,
+    end_kind,
+    CAST(supplement_requests AS BIGINT) AS supplement_requests,
+    CAST(pause_seconds AS BIGINT) AS pause_seconds,
+    on_time,
+    late_reason,
+    online,
+    channel_counted,
+    fee_bearing,
+    paid_online,
+    -- 4.1 (D-4.1-1/2)
+    CASE WHEN requires_paper_result AND has_result_file THEN TRUE ELSE FALSE END AS e_result,
+    -- 4.2 (D-4.2-1): the paper-result qualifier applies to the result file only
+    CASE WHEN has_component_file AND (has_result_file OR NOT requires_paper_result)
+         THEN TRUE ELSE FALSE END AS digitised,
+    has_digitised_component AS reused,                                                    -- 4.3
+    CASE WHEN has_store_component OR result_synced_to_store THEN TRUE ELSE FALSE END AS store_linked,  -- 4.4
+    CASE WHEN vneid OR has_store_component OR population_db_linked
+         THEN TRUE ELSE FALSE END AS population_data,                                     -- 4.5b
+    has_petition,
+    CASE WHEN on_time AND NOT has_petition AND NOT disliked THEN TRUE ELSE FALSE END AS satisfied,  -- 5.4
+    CASE WHEN online AND (NOT requires_paper_result OR (has_result_file AND has_result_code))
+         THEN TRUE ELSE FALSE END AS online_with_e_result
+FROM judged_flags
+"""
