@@ -163,3 +163,19 @@ def test_scores_many_computes_missing_periods_in_one_engine_pass(store: Store, m
         assert result.provisional is False
         assert {c: s.total for c, s in result.scores.items()} == {c: s.total for c, s in single.scores.items()}
     assert board.scores_many(weeks) == together and len(calls) == 1  # cached
+
+
+def test_a_procedure_filtered_request_does_not_leak_into_live_periods(store: Store) -> None:
+    """After an on-demand, TTHC-filtered computation, a live period read from the materialised counters is
+    still scored unfiltered (the same as on a scoreboard that never saw the filter)."""
+    clock = Clock(datetime(2026, 3, 25, 10, tzinfo=VN_TZ))
+    board = Scoreboard(store, METHOD, clock=clock)
+    board.start()
+    filtered = board.scores("2026Q1", procedure="1.000001")
+    live = board.scores("2026-03")
+    fresh = Scoreboard(store, METHOD, clock=clock)
+    fresh.start()
+    assert {c: s.total for c, s in live.scores.items()} == {
+        c: s.total for c, s in fresh.scores("2026-03").scores.items()
+    }
+    assert filtered.scores["H90"].total != board.scores("2026Q1").scores["H90"].total

@@ -28,6 +28,7 @@ from chiso766.store.db import Store
 log = logging.getLogger(__name__)
 
 COHORTS = ("province", "provincial_department", "district", "commune")
+MEMO_LIMIT = 200_000  # memoised unit scores (≈ 50 periods × 3,865 units)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Engine:
         self.options = options or FactsOptions()
         self.con: duckdb.DuckDBPyConnection = store.connection
         self._procedure: str | None = None
+        self._memo: dict[tuple[object, ...], UnitScore] = {}
 
     # --- preparation -------------------------------------------------------------------------------------
     def prepare(self, periods: Sequence[Period], as_of: datetime | None = None, procedure: str | None = None) -> None:
@@ -126,6 +128,24 @@ class Engine:
         counts = unit_counts(rows, {unit.code: unit.root_code}, self.methodology, self._procedure is not None)
         return UnitCounters(level=unit.level, indicators=counts[unit.code], period_type=None)
 
+    def _score(self, counters: UnitCounters) -> UnitScore:
+        """``score_unit``, memoised on the exact counters: between two data versions most units' counters are
+        unchanged, so a live period is rescored only where records moved (a pure function, so reuse is exact)."""
+        key = (
+            counters.level,
+            counters.period_type,
+            tuple(
+                (code, c.numerator, c.denominator, tuple(sorted(c.extra.items())))
+                for code, c in sorted(counters.indicators.items())
+            ),
+        )
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            found = self._memo[key] = score_unit(self.methodology, counters)
+        return found
+
     def period_scores(
         self, period: Period, as_of: datetime | None = None, counters_table: str = "counters"
     ) -> PeriodScores:
@@ -139,14 +159,11 @@ class Engine:
             f"SELECT unit_code, indicator_code, numerator, denominator FROM {counters_table} WHERE period_id = ?",
             [period.id],
         ).fetchall()
-        by_unit = unit_counts(
-            rows, {c: u.root_code for c, u in units.items()}, self.methodology, self._procedure is not None
-        )
+        # mat_counters (LiveIndex) are never procedure-filtered, whatever the last prepare() was asked for.
+        filtered = counters_table == "counters" and self._procedure is not None
+        by_unit = unit_counts(rows, {c: u.root_code for c, u in units.items()}, self.methodology, filtered)
         scores = {
-            code: score_unit(
-                self.methodology,
-                UnitCounters(level=units[code].level, indicators=counts, period_type=period.type.value),
-            )
+            code: self._score(UnitCounters(level=units[code].level, indicators=counts, period_type=period.type.value))
             for code, counts in by_unit.items()
             if code in units
         }
