@@ -151,6 +151,7 @@ def create_app(settings: AppSettings | None = None, *, store: Store | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         board.start()
+        board.warm()
         refresher = _Refresher(board, settings.refresh_seconds) if settings.refresh_seconds > 0 else None
         if refresher is not None:
             refresher.start()
