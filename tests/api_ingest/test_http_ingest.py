@@ -193,3 +193,17 @@ def test_the_json_body_shape_is_stable(client: TestClient, token: str) -> None:
         "receipt_id", "kind", "accepted", "updated", "unchanged", "rejected", "problems", "problems_truncated"
     }  # fmt: skip
     assert json.loads(r.text)["accepted"] == 1
+
+
+def test_a_lone_surrogate_is_a_field_problem_not_a_crash(client: TestClient, store: Store, token: str) -> None:
+    """A ``\\ud800`` JSON escape (half a surrogate pair, not storable as UTF-8) in a code field rejects that record
+    with a reason naming the field; the valid record of the batch is stored."""
+    broken = dict(dossiers()[1], MaTTHC="1.000\ud800")
+    body = json.dumps([dossiers()[0], broken], ensure_ascii=True)
+    r = client.post(f"{URL}/dossiers", content=body, headers={**auth(token), "Content-Type": "application/json"})
+    assert r.status_code == 207, r.text
+    problems = r.json()["problems"]
+    assert [(p["record_no"], p["field"]) for p in problems] == [(2, "MaTTHC")]
+    assert "surrogate" in problems[0]["message_en"]
+    assert rows(store, "SELECT dossier_id FROM dossiers") == [(D1,)]
+    assert rows(store, "SELECT record_no FROM quarantine") == [(2,)]

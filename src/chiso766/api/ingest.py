@@ -41,7 +41,7 @@ from chiso766.errors import Chiso766Error, InputError, Problem
 from chiso766.records import KIND_ORDER, kind_spec
 from chiso766.service.scoreboard import Scoreboard
 from chiso766.store.db import Store
-from chiso766.store.load import MAX_REPORTED, IngestReport, RejectedRecord, ingest_records
+from chiso766.store.load import MAX_REPORTED, IngestReport, RejectedRecord, ingest_records, relaxed_gc
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,8 @@ def parse_body(body: bytes, max_batch: int, source: str = "") -> list[Any]:
     """The records of a request body; :class:`InputError` (400/413) when it is not a usable JSON list."""
     hook = _Duplicates()
     try:
-        doc = json.loads(body, object_pairs_hook=hook, parse_constant=_reject_constant)
+        with relaxed_gc:  # a batch of records is thousands of live dicts: no collector passes over them meanwhile
+            doc = json.loads(body, object_pairs_hook=hook, parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
         raise _error(
             400,

@@ -210,6 +210,19 @@ def strip_personal(value: Any, _depth: int = 0) -> Any:
 _MISSING = ("Thiếu trường bắt buộc", "Missing required field")
 MAX_TEXT = 2_000  # characters of a text field (names, links); longer is a broken sender, not data
 MAX_CODE = 200  # characters of a code (MaHoSo, MaTTHC, unit codes, statuses)
+
+
+def is_utf8_text(text: str) -> bool:
+    """False for a string the store cannot hold: a lone surrogate (``\\ud800`` from a JSON escape)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 _TRUE = frozenset({"1", "true"})
 _FALSE = frozenset({"0", "false"})
 
@@ -279,14 +292,21 @@ class Reader:
         )
 
     def _bounded(self, key: str, text: str, limit: int) -> str | None:
-        if len(text) <= limit:
-            return text
-        self.problem(
-            key,
-            f"Giá trị quá dài ({len(text)} ký tự, tối đa {limit})",
-            f"Value too long ({len(text)} characters, at most {limit})",
-        )
-        return None
+        if len(text) > limit:
+            self.problem(
+                key,
+                f"Giá trị quá dài ({len(text)} ký tự, tối đa {limit})",
+                f"Value too long ({len(text)} characters, at most {limit})",
+            )
+            return None
+        if not is_utf8_text(text):
+            self.problem(
+                key,
+                "Chuỗi chứa ký tự không hợp lệ (nửa cặp surrogate, không mã hóa được UTF-8)",
+                "The string holds an invalid character (a lone surrogate, not encodable as UTF-8)",
+            )
+            return None
+        return text
 
     def _missing(self, key: str) -> None:
         self.problem(key, *_MISSING)

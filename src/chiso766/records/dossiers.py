@@ -33,6 +33,7 @@ from chiso766.records.base import (
     Reader,
     Row,
     has_nonzero_digit,
+    is_utf8_text,
     parse_local_instant,
     start_reader,
 )
@@ -332,7 +333,7 @@ def _text(v: Any) -> str | None:
     s = v.strip()
     if not s:
         return None
-    if len(s) > MAX_TEXT:
+    if len(s) > MAX_TEXT or not is_utf8_text(s):
         raise _Bad
     return s
 
@@ -347,7 +348,7 @@ def _code(v: Any, allowed: frozenset[str] | None = None) -> str | None:
     s = v.strip()
     if not s:
         return None
-    if len(s) > MAX_CODE or (allowed is not None and s not in allowed):
+    if len(s) > MAX_CODE or (allowed is not None and s not in allowed) or not is_utf8_text(s):
         raise _Bad
     return s
 
@@ -372,18 +373,32 @@ def _flag(v: Any) -> bool | None:
     raise _Bad
 
 
+# Text → instant of the well-formed date-times seen lately: a dossier repeats its times (submission = reception,
+# the first event = reception, the last = end of processing), and so do neighbouring records. Bounded; cleared
+# when full. Values are immutable, so sharing them between records is safe.
+_INSTANTS: dict[str, datetime] = {}
+_INSTANTS_MAX = 1 << 16
+
+
 def _instant(v: Any) -> datetime | None:
     if v is None:
         return None
     if type(v) is not str:
         raise _Bad
+    known = _INSTANTS.get(v)
+    if known is not None:
+        return known
     s = v.strip()
     if not s:
         return None
     try:
-        return parse_local_instant(s)
+        at = parse_local_instant(s)
     except ValueError:
         raise _Bad from None
+    if len(_INSTANTS) >= _INSTANTS_MAX:
+        _INSTANTS.clear()
+    _INSTANTS[v] = at
+    return at
 
 
 def _objects(v: Any) -> list[dict[str, Any]]:

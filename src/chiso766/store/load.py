@@ -23,18 +23,26 @@ the reception/submission (dossier), sending (PAKN) or event time of the new and 
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import operator
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import duckdb
 import ijson  # type: ignore[import-untyped]
+
+try:
+    import pyarrow as _pa  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - a declared dependency; list parameters then
+    _pa = None
 
 from chiso766.engine.structure import rebuild_unit_closure
 from chiso766.errors import InputError, Problem
@@ -63,6 +71,7 @@ __all__ = [
     "ingest_paths",
     "ingest_records",
     "read_records",
+    "relaxed_gc",
 ]
 
 BATCH_SIZE = 5_000
@@ -160,10 +169,12 @@ def _insert(
     *,
     mode: str = "",
 ) -> None:
-    """Bulk insert ``rows`` (tuples in ``columns`` order) with one ``INSERT … SELECT unnest(?)`` statement.
+    """Bulk insert ``rows`` (tuples in ``columns`` order) in one statement.
 
     With a primary key, rows are first deduplicated on it (the last one wins) so that ``mode`` ``OR REPLACE`` /
-    ``OR IGNORE`` never sees one key twice in a statement.
+    ``OR IGNORE`` never sees one key twice in a statement. The rows go in as an Arrow table when every value has
+    exactly its column's Python type (about 4× cheaper than DuckDB's per-value conversion of list parameters),
+    else as ``INSERT … SELECT unnest(?)`` list parameters; both store the same values.
     """
     if not rows:
         return
@@ -176,8 +187,59 @@ def _insert(
     else:
         mode = ""  # nothing to conflict on
     lists = [list(col) for col in zip(*rows, strict=True)]
+    if _insert_arrow(con, table, columns, lists, mode):
+        return
     select = ", ".join(f"unnest(?::{table.types[c]}[])" for c in columns)
     con.execute(f"INSERT {mode} INTO {table.name} ({', '.join(columns)}) SELECT {select}", lists)
+
+
+# SQL type → (Arrow type name, the exact Python types DuckDB would store unchanged through it)
+_ARROW_TYPES: dict[str, tuple[str, frozenset[type]]] = {
+    "VARCHAR": ("string", frozenset({str, type(None)})),
+    "TIMESTAMP": ("timestamp", frozenset({datetime, type(None)})),
+    "BOOLEAN": ("bool_", frozenset({bool, type(None)})),
+    "BIGINT": ("int64", frozenset({int, type(None)})),
+    "INTEGER": ("int32", frozenset({int, type(None)})),
+    "DOUBLE": ("float64", frozenset({float, type(None)})),
+    "DATE": ("date32", frozenset({date, type(None)})),
+}
+
+
+_TZINFO = operator.attrgetter("tzinfo")
+
+
+def arrow_enabled() -> bool:
+    """Whether inserts go through Arrow tables (default on; ``CHISO766_INGEST_ARROW=0`` turns it off)."""
+    return _pa is not None and os.environ.get("CHISO766_INGEST_ARROW", "1") not in ("0", "false", "no")
+
+
+def _insert_arrow(
+    con: duckdb.DuckDBPyConnection, table: _Table, columns: Sequence[str], lists: list[list[Any]], mode: str
+) -> bool:
+    """Insert column ``lists`` through an Arrow table; False (nothing done) when a value is not exactly of its
+    column's plain Python type (aware or subclassed date-times, bools as numbers, lone surrogates…): the caller
+    then uses list parameters, so values are never converted differently."""
+    if not arrow_enabled():
+        return False
+    arrays = []
+    for name, values in zip(columns, lists, strict=True):
+        entry = _ARROW_TYPES.get(table.types[name])
+        if entry is None or not set(map(type, values)) <= entry[1]:
+            return False
+        if entry[0] == "timestamp" and any(map(_TZINFO, filter(None, values))):  # aware: DuckDB's own conversion
+            return False
+        try:
+            arrays.append(_pa.array(values, type=_arrow_type(entry[0])))
+        except (ValueError, TypeError, OverflowError, UnicodeError, _pa.ArrowException):
+            return False
+    _chiso766_arrow_rows = _pa.Table.from_arrays(arrays, names=list(columns))  # read by the SQL below
+    cols = ", ".join(columns)  # DuckDB's replacement scan finds the local Arrow table by its name
+    con.execute(f"INSERT {mode} INTO {table.name} ({cols}) SELECT {cols} FROM _chiso766_arrow_rows")
+    return True
+
+
+def _arrow_type(name: str) -> Any:
+    return _pa.timestamp("us") if name == "timestamp" else getattr(_pa, name)()
 
 
 def _keys_param(keys: Iterable[str]) -> list[list[str]]:
@@ -493,6 +555,40 @@ class _Loader:
         _insert(con, self.tables["quarantine"], cols, rows)
 
 
+class _RelaxedGC:
+    """Fewer cyclic garbage collections while records are decoded and parsed (``with relaxed_gc:``).
+
+    Parsing allocates millions of small dicts, lists and tuples that are all alive until their batch is written;
+    with the default threshold (700 allocations) the collector walks them again and again for nothing — about a
+    fifth of the ingest time. Inside the block the first-generation threshold is at least 50,000; nothing else
+    changes and collection still happens. Re-entrant and thread-safe: the threshold is restored when the last
+    block ends.
+    """
+
+    GEN0 = 50_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved: tuple[int, int, int] = gc.get_threshold()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._saved = gc.get_threshold()
+                gc.set_threshold(max(self._saved[0], self.GEN0), self._saved[1], self._saved[2])
+            self._users += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                gc.set_threshold(*self._saved)
+
+
+relaxed_gc = _RelaxedGC()
+
+
 def _report_progress(progress: ProgressCallback | None, done: int, batch_size: int) -> None:
     """``progress`` once per reference batch (a bulk chunk holds several)."""
     if progress is None:
@@ -553,15 +649,16 @@ def ingest_records(
     else:
         size, items, flush = batch_size, records, loader.flush
     batch: list[tuple[int, Any]] = []
-    for no, record in enumerate(items, start=1):
-        batch.append((no, record))
-        if len(batch) >= size:
+    with relaxed_gc:
+        for no, record in enumerate(items, start=1):
+            batch.append((no, record))
+            if len(batch) >= size:
+                flush(batch)
+                _report_progress(progress, len(batch), batch_size)
+                batch = []
+        if batch:
             flush(batch)
             _report_progress(progress, len(batch), batch_size)
-            batch = []
-    if batch:
-        flush(batch)
-        _report_progress(progress, len(batch), batch_size)
     log.info(
         "ingest %s %s: %d new, %d updated, %d unchanged, %d rejected (receipt %s)",
         kind,
