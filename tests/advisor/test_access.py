@@ -194,3 +194,24 @@ def test_advisor_index_lists_provinces_and_sends_an_official_to_their_unit(clien
     login(client, "xa_cat_tien")
     moved = client.get("/advisor", follow_redirects=False)
     assert (moved.status_code, moved.headers["location"]) == (303, "/advisor/H90.13")
+
+
+def test_alert_rule_writes_are_audit_logged(app_store: tuple[TestClient, Store]) -> None:
+    """Creating and deleting a rule (which sends data to a webhook or an address) lands in the write audit log
+    with the account, the unit and the rule id."""
+    client, store = app_store
+    client.cookies.clear()
+    login(client, "tinh_h90")
+    base = "/api/v1/advisor/alerts/rules"
+    rule_id = client.post(
+        base, json={"unit": "H90", "kind": "total_below", "threshold": 50, "email": "vp@example.vn"}
+    ).json()["rule_id"]
+    assert client.delete(f"{base}/{rule_id}").status_code == 204
+    logged = store.connection.execute(
+        "SELECT actor, action, kind, unit_code FROM audit_log WHERE detail = ? ORDER BY logged_at", [rule_id]
+    ).fetchall()
+    assert logged == [
+        ("user:tinh_h90", "alert_rule_create", "alert_rule", "H90"),
+        ("user:tinh_h90", "alert_rule_delete", "alert_rule", "H90"),
+    ]
+    client.cookies.clear()

@@ -31,6 +31,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 from fastapi.responses import Response
 
+from chiso766.access import audit
 from chiso766.advisor import alerts
 from chiso766.advisor.advice import advise, parse_changes, whatif
 from chiso766.advisor.documents import brief_data, brief_docx, brief_json, notice_docx
@@ -218,13 +219,29 @@ def add_rule_scoped(board: Scoreboard, account: auth.Account, doc: dict[str, Any
     if isinstance(unit, str) and unit:
         board.unit(unit)
         auth.require_scope(account, board.units(), unit)
-    return alerts.add_rule(board, doc)
+    rule = alerts.add_rule(board, doc)
+    _audit_rule(board, account, "alert_rule_create", rule)
+    return rule
 
 
 def delete_rule_scoped(board: Scoreboard, account: auth.Account, rule_id: str) -> None:
     rule = alerts.get_rule(board, rule_id)
     auth.require_scope(account, board.units(), rule["unit"])
     alerts.delete_rule(board, rule_id)
+    _audit_rule(board, account, "alert_rule_delete", rule)
+
+
+def _audit_rule(board: Scoreboard, account: auth.Account, action: str, rule: dict[str, Any]) -> None:
+    """Alert rules are writes (they send data to webhooks and e-mail): logged in the write audit log."""
+    with board.lock:
+        audit.record(
+            board.store.connection,
+            actor=f"user:{account.username}",
+            action=action,
+            kind="alert_rule",
+            unit_code=str(rule.get("unit")),
+            detail=str(rule.get("rule_id")),
+        )
 
 
 # --- alerts (declared first: fixed paths before /{unit}) -----------------------------------------------------
