@@ -1,5 +1,6 @@
 """Advisor pages under ``/advisor``: a unit's advice, warnings and forecast; what-if; the A4 leader brief; alert
-rules. Server-rendered (Jinja2, ``templates/advisor/``), numbers in vi-VN, null as "—"; the same service calls
+rules. Server-rendered (Jinja2, ``templates/advisor/``), numbers in vi-VN, null as "—"; like the dashboard,
+``?lang=en`` (or the ``lang`` cookie it sets) switches to English with en-US numbers; the same service calls
 and the same access policy as the JSON API (:mod:`chiso766.api.advisor`): dossier lists only for a login scoped
 to the unit (otherwise "Đăng nhập để xem danh sách hồ sơ" with a link to ``/login?next=…``), what-if by dossier
 ids likewise, and the alert pages need a login (anonymous visitors are sent to the login page)."""
@@ -28,7 +29,7 @@ from chiso766.api.advisor import (
     whatif_doc,
 )
 from chiso766.api.app import STATUS_BY_CODE, board_of
-from chiso766.api.scores import account_of
+from chiso766.api.scores import account_of, lang_of
 from chiso766.domain.periods import Period, parse_period
 from chiso766.errors import Chiso766Error
 from chiso766.service.scoreboard import Scoreboard
@@ -37,12 +38,21 @@ from chiso766.web.render import templates, url
 Board = Annotated[Scoreboard, Depends(board_of)]
 router = APIRouter(prefix="/advisor", include_in_schema=False)
 
+LANG_COOKIE_DAYS = 365
+
 KIND_LABELS = {
     "total_below": "Tổng điểm dưới ngưỡng",
     "rank_drop": "Xếp hạng giảm ≥ k bậc",
     "group_drop": "Nhóm chỉ số giảm ≥ x điểm",
     "overdue_spike": "Hồ sơ quá hạn tăng đột biến",
     "stale_data": "Dữ liệu không cập nhật (giờ)",
+}
+KIND_LABELS_EN = {
+    "total_below": "Total score below threshold",
+    "rank_drop": "Rank drops by ≥ k places",
+    "group_drop": "Indicator group drops by ≥ x points",
+    "overdue_spike": "Spike in overdue dossiers",
+    "stale_data": "Data not updated (hours)",
 }
 
 
@@ -61,6 +71,21 @@ async def _form(request: Request) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body (python-multipart is not a dependency)."""
     body = (await request.body()).decode("utf-8", errors="replace")
     return {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    """The template with the page language in its context; ``?lang=vi|en`` is remembered in a cookie, as on the
+    dashboard (:mod:`chiso766.web.pages`)."""
+    response = templates.TemplateResponse(request, name, {"lang": lang_of(request), **context}, status_code=status)
+    asked = request.query_params.get("lang")
+    if asked in ("vi", "en"):
+        response.set_cookie("lang", asked, max_age=LANG_COOKIE_DAYS * 86400, samesite="lax", path="/")
+    return response
+
+
+def _message(request: Request, exc: Chiso766Error) -> str:
+    """An error for the page: both languages on a Vietnamese page, English alone on an English one."""
+    return exc.message_en if lang_of(request) == "en" else f"{exc.message_vi} / {exc.message_en}"
 
 
 def _period(board: Scoreboard, period: str | None) -> Period:
@@ -82,13 +107,13 @@ def alerts_page(board: Board, request: Request, error: str | None = None) -> Res
     if account is None:
         return _to_login(request, "/advisor/alerts")
     scope = scope_of(board, account)
-    return templates.TemplateResponse(
+    return _render(
         request,
         "advisor/alerts.html",
         {
             "rules": alerts.list_rules(board, scope=scope),
             "events": alerts.list_events(board, 50, scope=scope),
-            "kinds": KIND_LABELS,
+            "kinds": KIND_LABELS_EN if lang_of(request) == "en" else KIND_LABELS,
             "groups": board.methodology.groups,
             "error": error,
             "account": account,
@@ -110,7 +135,7 @@ async def alerts_add(board: Board, request: Request) -> Response:
     try:
         add_rule_scoped(board, account, doc)
     except Chiso766Error as exc:
-        response = alerts_page(board, request, error=f"{exc.message_vi} / {exc.message_en}")
+        response = alerts_page(board, request, error=_message(request, exc))
         response.status_code = _status(exc)
         return response
     return RedirectResponse("/advisor/alerts", status_code=303)
@@ -124,7 +149,7 @@ def alerts_delete(board: Board, request: Request, rule_id: str) -> Response:
     try:
         delete_rule_scoped(board, account, rule_id)
     except Chiso766Error as exc:
-        response = alerts_page(board, request, error=f"{exc.message_vi} / {exc.message_en}")
+        response = alerts_page(board, request, error=_message(request, exc))
         response.status_code = _status(exc)
         return response
     return RedirectResponse("/advisor/alerts", status_code=303)
@@ -146,9 +171,10 @@ def advisor_index(board: Board, request: Request) -> Response:
     """Pick a unit: a logged-in official goes straight to their own unit; others choose a province."""
     account = account_of(request)
     if account is not None:
-        return RedirectResponse(f"/advisor/{account.unit_code}", status_code=303)
+        asked = request.query_params.get("lang")
+        return RedirectResponse(url(f"/advisor/{account.unit_code}", lang=asked), status_code=303)
     provinces = sorted(((u.code, u.name or u.code) for u in board.units().values() if u.is_root), key=lambda x: x[1])
-    return templates.TemplateResponse(request, "advisor/index.html", {"provinces": provinces})
+    return _render(request, "advisor/index.html", {"provinces": provinces})
 
 
 @router.get("/{unit}", response_class=HTMLResponse)
@@ -159,13 +185,13 @@ def unit_page(board: Board, request: Request, unit: str, period: str | None = No
     w = warnings_doc(request, board, unit, p if p.is_provisional(board.now()) else None, days=3, limit=20)
     f = forecast(board, unit, p).to_json()
     context = {"a": decimals(a), "w": decimals(w), "f": decimals(f), "account": account_of(request)}
-    return templates.TemplateResponse(request, "advisor/unit.html", context)
+    return _render(request, "advisor/unit.html", context)
 
 
 @router.get("/{unit}/brief", response_class=HTMLResponse)
 def brief_page(board: Board, request: Request, unit: str, period: str | None = None) -> Response:
     data = brief_public(board, unit, _period(board, period))
-    return templates.TemplateResponse(request, "advisor/brief.html", {"b": decimals(data)})
+    return _render(request, "advisor/brief.html", {"b": decimals(data)})
 
 
 def _whatif_context(board: Scoreboard, request: Request, unit: str, p: Period) -> dict[str, Any]:
@@ -180,6 +206,7 @@ def _whatif_context(board: Scoreboard, request: Request, unit: str, p: Period) -
                 "code": ind.code,
                 "number": ind.number,
                 "name_vi": ind.name_vi,
+                "name_en": ind.name_en,
                 "numerator": c.numerator if c else None,
                 "denominator": c.denominator if c else None,
                 "dn": 0,
@@ -203,9 +230,7 @@ def _whatif_context(board: Scoreboard, request: Request, unit: str, p: Period) -
 
 @router.get("/{unit}/whatif", response_class=HTMLResponse)
 def whatif_page(board: Board, request: Request, unit: str, period: str | None = None) -> Response:
-    return templates.TemplateResponse(
-        request, "advisor/whatif.html", _whatif_context(board, request, unit, _period(board, period))
-    )
+    return _render(request, "advisor/whatif.html", _whatif_context(board, request, unit, _period(board, period)))
 
 
 @router.post("/{unit}/whatif", response_class=HTMLResponse)
@@ -227,10 +252,12 @@ async def whatif_post(board: Board, request: Request, unit: str) -> Response:
         result = whatif_doc(request, board, unit, p, parse_changes(changes), resolve, max(overdue, 0))
         ctx["result"] = decimals(result)
     except ValueError:
-        ctx["error"], status = "Giá trị phải là số nguyên / Values must be integers", 400
+        en = lang_of(request) == "en"
+        ctx["error"] = "Values must be integers" if en else "Giá trị phải là số nguyên / Values must be integers"
+        status = 400
     except Chiso766Error as exc:
-        ctx["error"], status = f"{exc.message_vi} / {exc.message_en}", _status(exc)
-    return templates.TemplateResponse(request, "advisor/whatif.html", ctx, status_code=status)
+        ctx["error"], status = _message(request, exc), _status(exc)
+    return _render(request, "advisor/whatif.html", ctx, status)
 
 
 def setup(app: FastAPI) -> None:
