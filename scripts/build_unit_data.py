@@ -175,11 +175,15 @@ def main(argv: list[str] | None = None) -> int:
         wheel = args.wheel or download_wheel(workdir)
         rows = read_rows(wheel, workdir)
     outputs = dict(zip(("provinces-2025.csv", "communes-2025.csv"), build(rows), strict=True))
+    return write_outputs(outputs, args.out, check=args.check)
 
+
+def write_outputs(outputs: dict[str, str], out: Path, *, check: bool) -> int:
+    """Write each CSV text to ``out`` — or, with ``check``, only compare: 1 if any shipped file differs."""
     stale = []
     for filename, text in outputs.items():
-        path = args.out / filename
-        if args.check:
+        path = out / filename
+        if check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 stale.append(filename)
         else:

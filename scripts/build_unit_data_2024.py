@@ -29,13 +29,12 @@ import logging
 import sqlite3
 import sys
 import tempfile
-import unicodedata
 import zipfile
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_unit_data import VERSION, download_wheel
+from build_unit_data import VERSION, download_wheel, nfc, write_outputs
 
 log = logging.getLogger("build_unit_data_2024")
 
@@ -81,10 +80,6 @@ LINEAGE: dict[str, str] = {
     "89": "91",  # An Giang + Kiên Giang → An Giang (code 91)
     "91": "91",
 }
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def read_rows(wheel: Path, workdir: Path) -> list[tuple[str, ...]]:
@@ -167,19 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         wheel = args.wheel or download_wheel(workdir)
         rows = read_rows(wheel, workdir)
     names = ("provinces-2024.csv", "districts-2024.csv", "communes-2024.csv")
-    stale = []
-    for filename, text in zip(names, build(rows), strict=True):
-        path = args.out / filename
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(filename)
-        else:
-            path.write_text(text, encoding="utf-8", newline="")
-            log.info("wrote %s (%d rows)", path, text.count("\n") - 1)
-    if stale:
-        log.error("out of date: %s", ", ".join(stale))
-        return 1
-    return 0
+    return write_outputs(dict(zip(names, build(rows), strict=True)), args.out, check=args.check)
 
 
 if __name__ == "__main__":
