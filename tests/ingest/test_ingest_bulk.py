@@ -229,8 +229,10 @@ def test_jsonl_files_with_broken_lines(tmp_path: Path) -> None:
     for bulk in (True, False):
         with Store(":memory:") as store:
             ingest_records(store, "units", bench_units(), "units")
-            reports = [r.as_dict() for r in ingest_paths(store, "auto", [path, progress], bulk=bulk)]
-            reports += [r.as_dict() for r in ingest_paths(store, "auto", [progress, path], batch_size=7, bulk=bulk)]
+            paths = [path, progress]
+            reports = [r.as_dict() for r in ingest_paths(store, "auto", paths, bulk=bulk, native=False)]
+            again = ingest_paths(store, "auto", paths[::-1], batch_size=7, bulk=bulk, native=False)
+            reports += [r.as_dict() for r in again]
             for r in reports:
                 r.pop("receipt_id")
             results.append((reports, _snapshot(store)))
@@ -313,11 +315,12 @@ def test_generated_province(tmp_path: Path, kind: str) -> None:
     results = []
     for bulk in (True, False):
         with Store(":memory:") as store:
-            ingest_paths(store, "auto", [out / "units.jsonl"], bulk=bulk)
+            ingest_paths(store, "auto", [out / "units.jsonl"], bulk=bulk, native=False)
             if kind == "progress":  # progress before and after its dossiers
-                ingest_paths(store, "progress", [out / "progress.jsonl"], batch_size=100, bulk=bulk)
-            reports = [r.as_dict() for r in ingest_paths(store, "dossiers", [out / "dossiers.jsonl"], bulk=bulk)]
-            reports += [r.as_dict() for r in ingest_paths(store, "progress", [out / "progress.jsonl"], bulk=bulk)]
+                ingest_paths(store, "progress", [out / "progress.jsonl"], batch_size=100, bulk=bulk, native=False)
+            got = ingest_paths(store, "dossiers", [out / "dossiers.jsonl"], bulk=bulk, native=False)
+            got += ingest_paths(store, "progress", [out / "progress.jsonl"], bulk=bulk, native=False)
+            reports = [r.as_dict() for r in got]
             for r in reports:
                 r.pop("receipt_id")
             results.append((reports, _snapshot(store)))

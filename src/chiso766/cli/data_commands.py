@@ -33,7 +33,7 @@ from chiso766.access import audit
 from chiso766.errors import Chiso766Error
 from chiso766.records import KIND_ORDER
 from chiso766.store.db import Store
-from chiso766.store.load import IngestReport, export_quarantine, find_record_files, ingest_records, read_records
+from chiso766.store.load import IngestReport, export_quarantine, find_record_files, ingest_file
 from chiso766.store.quality import QualityReport, check
 
 __all__ = ["register"]
@@ -102,9 +102,7 @@ def register(app: typer.Typer) -> None:
                     progress.advance(task, n)
 
                 try:
-                    report = ingest_records(
-                        store, record_kind, read_records(path, record_kind), str(path), progress=advance
-                    )
+                    report = ingest_file(store, record_kind, path, progress=advance)
                 except Chiso766Error as exc:
                     raise _fail(exc) from None
                 progress.update(task, total=report.total, completed=report.total)

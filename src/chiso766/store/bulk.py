@@ -28,7 +28,7 @@ report counts against the reference on generated, hypothesis-made and hand-broke
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -398,10 +398,6 @@ class BulkChunk:
         loader = self.loader
         con = loader.con
         texts = [(no, item.text) for no, item in batch if isinstance(item, JsonText)]
-        raw = dict(batch)
-        now = _now()
-        outcomes = {"new": 0, "updated": 0, "unchanged": 0}
-        rejected: list[Rejected] = []
         with loader.store.transaction():
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _b_raw AS SELECT unnest(?::BIGINT[]) AS no, unnest(?::VARCHAR[]) AS t",
@@ -409,33 +405,50 @@ class BulkChunk:
             )
             for sql in _DOSSIER_SQL if self.kind == "dossiers" else _PROGRESS_SQL:
                 con.execute(sql)
-            certified_table = "_b_main" if self.kind == "dossiers" else "_b_ev"
-            certified = {
-                row[0]
-                for row in con.execute(
-                    f"SELECT no FROM {certified_table} WHERE no IN (SELECT no FROM _b_raw)"
-                ).fetchall()
-            }
-            python: list[tuple[int, Parsed]] = []
-            for no, item in batch:
-                if no in certified:
-                    continue
-                parsed, bad = self._parse(no, item)
-                if bad is not None:
-                    rejected.append(bad)
-                elif parsed is not None:
-                    python.append((no, parsed))
-            if loader.guard is not None:
-                self._guard(con, python, raw, rejected)
-            if self.kind == "dossiers":
-                self._dossiers(con, python, raw, outcomes, now)
-            else:
-                self._progress(con, python, outcomes, now)
-            rejected.sort(key=lambda item: item[0])
-            loader._quarantine(con, rejected, now)
-            loader.finish_batch(con, outcomes, rejected)
-            for table in _TEMP:
-                con.execute(f'DROP TABLE IF EXISTS "{table}"')
+            certified = self._certified(con)
+            self._finish(con, [(no, item) for no, item in batch if no not in certified], dict(batch))
+
+    def flush_native(self, lo: int, hi: int, statements: Sequence[str], records: Any) -> None:
+        """Records ``lo``…``hi`` of a file read by :mod:`chiso766.store.native`: ``statements`` fill the certified
+        rows; ``records[no]`` gives any other record as the reference reader sees it (``records.prefetch``)."""
+        con = self.loader.con
+        with self.loader.store.transaction():
+            for sql in statements:
+                con.execute(sql)
+            certified = self._certified(con)
+            others = [no for no in range(lo, hi + 1) if no not in certified]
+            records.prefetch(others)
+            self._finish(con, [(no, records[no]) for no in others], records)
+
+    def _certified(self, con: duckdb.DuckDBPyConnection) -> set[int]:
+        table = "_b_main" if self.kind == "dossiers" else "_b_ev"
+        return {row[0] for row in con.execute(f"SELECT DISTINCT no FROM {table}").fetchall()}
+
+    def _finish(self, con: duckdb.DuckDBPyConnection, others: list[tuple[int, Any]], raw: Any) -> None:
+        """Parse the records SQL did not certify, then guard, upsert, quarantine and count the chunk (inside its
+        transaction). ``raw[no]`` is any record of the chunk (for versions chains and refusals)."""
+        loader = self.loader
+        now = _now()
+        outcomes = {"new": 0, "updated": 0, "unchanged": 0}
+        rejected: list[Rejected] = []
+        python: list[tuple[int, Parsed]] = []
+        for no, item in others:
+            parsed, bad = self._parse(no, item)
+            if bad is not None:
+                rejected.append(bad)
+            elif parsed is not None:
+                python.append((no, parsed))
+        if loader.guard is not None:
+            self._guard(con, python, raw, rejected)
+        if self.kind == "dossiers":
+            self._dossiers(con, python, raw, outcomes, now)
+        else:
+            self._progress(con, python, outcomes, now)
+        rejected.sort(key=lambda item: item[0])
+        loader._quarantine(con, rejected, now)
+        loader.finish_batch(con, outcomes, rejected)
+        for table in _TEMP:
+            con.execute(f'DROP TABLE IF EXISTS "{table}"')
 
     # -- token scope (HTTP): the same guard, called with stand-ins of the certified records
 
@@ -443,7 +456,7 @@ class BulkChunk:
         self,
         con: duckdb.DuckDBPyConnection,
         python: list[tuple[int, Parsed]],
-        raw: dict[int, Any],
+        raw: Any,
         rejected: list[Rejected],
     ) -> None:
         assert self.loader.guard is not None
@@ -458,6 +471,7 @@ class BulkChunk:
         if not refused:
             return
         keys = {no: p.key for no, p in everything}
+        _prefetch(raw, refused)
         for no in refused:
             rejected.append((no, self.python_value(raw[no]), refused[no], keys[no]))
         python[:] = [(no, p) for no, p in python if no not in refused]
@@ -472,7 +486,7 @@ class BulkChunk:
         self,
         con: duckdb.DuckDBPyConnection,
         python: list[tuple[int, Parsed]],
-        raw: dict[int, Any],
+        raw: Any,
         outcomes: dict[str, int],
         now: datetime,
     ) -> None:
@@ -488,6 +502,7 @@ class BulkChunk:
             [python_keys],
         ).fetchall()
         slow: list[tuple[int, Parsed]] = list(python)
+        _prefetch(raw, [no for no, _ in slow_rows])
         for no, _ in slow_rows:
             parsed, bad = self._parse(no, raw[no])
             assert parsed is not None and bad is None, f"record {no} certified in SQL but refused by the parser"
@@ -634,6 +649,13 @@ class BulkChunk:
                 [now, self.batch_size],
             )
         con.execute("DROP TABLE IF EXISTS _b_new")
+
+
+def _prefetch(raw: Any, nos: Iterable[int]) -> None:
+    """Let a lazy record source (:class:`chiso766.store.native.FileRecords`) read ``nos`` in one pass."""
+    prefetch = getattr(raw, "prefetch", None)
+    if prefetch is not None:
+        prefetch(nos)
 
 
 _UNIT_BY_PREFIX = """

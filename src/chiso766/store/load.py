@@ -59,6 +59,7 @@ from chiso766.records import (
 from chiso766.store.bulk import BULK_KINDS, BulkChunk, JsonText
 from chiso766.store.db import Store
 from chiso766.store.files import FLAT_SUFFIXES, read_flat
+from chiso766.store.native import NATIVE_KINDS, FileRecords, front_sql, native_enabled, native_format, read_native
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ __all__ = [
     "UnreadableRecord",
     "export_quarantine",
     "find_record_files",
+    "ingest_file",
     "ingest_paths",
     "ingest_records",
     "read_records",
@@ -76,6 +78,7 @@ __all__ = [
 
 BATCH_SIZE = 5_000
 BULK_CHUNK = 50_000  # records per transaction of the bulk path (a whole number of batches)
+NATIVE_CHUNK = 250_000  # records per transaction of the native file path (a whole number of batches)
 MAX_REPORTED = 1_000  # records whose problems are kept in the report (all of them are in quarantine)
 
 ProgressCallback = Callable[[int], None]
@@ -880,6 +883,75 @@ def find_record_files(kind: str, paths: Sequence[str | Path]) -> list[tuple[str,
     return found
 
 
+def ingest_file(
+    store: Store,
+    kind: str,
+    path: str | Path,
+    *,
+    source: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+    bulk: bool | None = None,
+    native: bool | None = None,
+) -> IngestReport:
+    """Ingest one file of ``kind`` (one report and receipt). JSON Lines and JSON-list files of dossiers and
+    progress entries are read by DuckDB itself (:mod:`chiso766.store.native`; ``native`` default on, off with
+    ``CHISO766_INGEST_NATIVE=0``) with the same results as the per-record path, which takes every other file
+    and any file DuckDB cannot read with the schema. Raises :class:`InputError` when the file cannot be opened."""
+    p = Path(path)
+    src = source if source is not None else str(p)
+    use_native = native_enabled() if native is None else native
+    fmt = native_format(p) if use_native and kind in NATIVE_KINDS else None
+    if fmt is not None:
+        report = _ingest_native(store, kind, p, fmt, src, batch_size, progress)
+        if report is not None:
+            return report
+    use_bulk = bulk_enabled() if bulk is None else bulk
+    return ingest_records(
+        store,
+        kind,
+        read_records(p, kind, as_text=use_bulk and kind in BULK_KINDS),
+        src,
+        batch_size=batch_size,
+        progress=progress,
+        bulk=use_bulk,
+    )
+
+
+def _ingest_native(
+    store: Store, kind: str, path: Path, fmt: str, source: str, batch_size: int, progress: ProgressCallback | None
+) -> IngestReport | None:
+    """The native path of :func:`ingest_file`; None (nothing written) when DuckDB cannot read the file."""
+    con = store.connection
+    n = read_native(con, kind, path, fmt)
+    if n is None:
+        return None
+    try:
+        report = IngestReport(kind=kind, source=source, receipt_id=uuid.uuid4().hex)
+        con.execute("INSERT INTO receipts VALUES (?, ?, ?, 0, 0, 0, 0, ?)", [report.receipt_id, kind, source, _now()])
+        chunk = BulkChunk(_Loader(store, kind_spec(kind), source, report), batch_size)
+        size = batch_size * max(1, NATIVE_CHUNK // batch_size)
+        records = FileRecords(path, fmt)
+        with relaxed_gc:
+            for lo in range(1, n + 1, size):
+                hi = min(n, lo + size - 1)
+                chunk.flush_native(lo, hi, front_sql(kind, lo, hi), records)
+                _report_progress(progress, hi - lo + 1, batch_size)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _n_in")
+    log.info(
+        "ingest %s %s (native): %d new, %d updated, %d unchanged, %d rejected (receipt %s)",
+        kind,
+        source,
+        report.accepted,
+        report.updated,
+        report.unchanged,
+        report.rejected,
+        report.receipt_id,
+    )
+    return report
+
+
 def ingest_paths(
     store: Store,
     kind: str,
@@ -888,19 +960,10 @@ def ingest_paths(
     batch_size: int = BATCH_SIZE,
     progress: ProgressCallback | None = None,
     bulk: bool | None = None,
+    native: bool | None = None,
 ) -> list[IngestReport]:
     """Ingest files and records folders (see :func:`find_record_files`); one report (and receipt) per file."""
-    files = find_record_files(kind, paths)
-    use_bulk = bulk_enabled() if bulk is None else bulk
     return [
-        ingest_records(
-            store,
-            k,
-            read_records(f, k, as_text=use_bulk and k in BULK_KINDS),
-            str(f),
-            batch_size=batch_size,
-            progress=progress,
-            bulk=use_bulk,
-        )
-        for k, f in files
+        ingest_file(store, k, f, batch_size=batch_size, progress=progress, bulk=bulk, native=native)
+        for k, f in find_record_files(kind, paths)
     ]

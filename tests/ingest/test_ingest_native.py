@@ -1,0 +1,173 @@
+"""The native file path (chiso766.store.native: DuckDB reads the file) against the per-record Python path.
+
+Equivalence is the acceptance test, as for the bulk path: for the same files, both paths must leave the same table
+contents (``changes`` without ``recorded_at``), the same quarantine rows and the same reports. Each test also
+checks that DuckDB really read the file natively (else the comparison would be the reference against itself).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_ingest_bulk import _BASE, _FIELDS, _VALUES, BAD_VALUES, _progress_of, _snapshot, bench_dossiers, bench_units
+
+from chiso766.store.db import Store
+from chiso766.store.load import ingest_file, ingest_records
+from chiso766.store.native import native_format, read_native
+
+Call = tuple[str, list[Any], int]
+
+
+def _write(path: Path, records: list[Any], fmt: str) -> Path:
+    if fmt == "jsonl":
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    else:
+        path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def _native_readable(kind: str, path: Path) -> bool:
+    fmt = native_format(path)
+    return fmt is not None and read_native(duckdb.connect(), kind, path, fmt) is not None
+
+
+def _run(calls: list[Call], folder: Path, fmt: str, *, native: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    with Store(":memory:") as store:
+        ingest_records(store, "units", bench_units(), "units")
+        reports = []
+        for i, (kind, records, batch) in enumerate(calls):
+            path = _write(folder / f"{kind}{i}.{fmt}", records, fmt)
+            report = ingest_file(store, kind, path, source=f"call{i}", batch_size=batch, native=native, bulk=False)
+            doc = report.as_dict()
+            doc.pop("receipt_id")
+            reports.append(doc)
+        return _snapshot(store), reports
+
+
+def assert_same(calls: list[Call], tmp_path: Path, fmt: str = "jsonl") -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    fast = _run(calls, tmp_path / "native", fmt, native=True)
+    slow = _run(calls, tmp_path / "python", fmt, native=False)
+    assert fast[1] == slow[1]
+    for table in slow[0]:
+        assert fast[0][table] == slow[0][table], table
+    return fast
+
+
+# ------------------------------------------------------------------------------------------------ versions
+
+
+def _version_calls() -> list[Call]:
+    base = list(bench_dossiers(120, seed=3))
+    newer = copy.deepcopy(base[:40])
+    for i, d in enumerate(newer):
+        d["NgayCapNhat"] = "20270101000000"
+        d["TrangThaiHoSo"] = "10"
+        d["QuaTrinhXuLy"].append({"MaHoSo": d["MaHoSo"], "TrangThai": "10", "ThoiDiemXuLy": "20261231235959"})
+        if i % 3 == 0:
+            d["MaCoQuanThucHien"] = "H44.07"
+        if i % 4 == 0:
+            d["DanhSachHoSoBoSung"] = [
+                {"NgayBoSung": "20260301080000"},
+                {"NgayBoSung": "20260301080000", "NgayTiepNhanBoSung": "20260302080000"},
+            ]
+    older = copy.deepcopy(newer[:20])
+    for d in older:
+        d["NgayCapNhat"] = "20250101000000"
+        d["KenhThucHien"] = "1"
+    same_main_new_events = copy.deepcopy(base[40:60])
+    for d in same_main_new_events:
+        added = {"MaHoSo": d["MaHoSo"], "TrangThai": "5", "ThoiDiemXuLy": "20260601000000"}
+        d["QuaTrinhXuLy"] = [*d["QuaTrinhXuLy"][:1], added]
+    in_batch = [*copy.deepcopy(base[70:75]), *copy.deepcopy(newer[:5]), *copy.deepcopy(base[70:75])]
+    late_entry = {"MaHoSo": base[0]["MaHoSo"], "TrangThai": "6", "ThoiDiemXuLy": "20260701080000"}
+    return [
+        ("dossiers", base, 5_000),
+        ("dossiers", base, 5_000),  # replay: all unchanged
+        ("dossiers", newer, 7),
+        ("dossiers", older, 5_000),  # out of order: ignored
+        ("dossiers", same_main_new_events, 5_000),
+        ("dossiers", in_batch, 4),  # duplicates inside and across batches: the reference code, batch by batch
+        ("progress", [*_progress_of(base), late_entry], 50),
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_versions_replays_and_progress(tmp_path: Path, fmt: str) -> None:
+    calls = _version_calls()
+    for kind, records, _ in calls:
+        assert _native_readable(kind, _write(tmp_path / f"probe.{fmt}", records, fmt))
+    snap, reports = assert_same(calls, tmp_path, fmt)
+    assert reports[0]["accepted"] == 120 and reports[1]["unchanged"] == 120 and reports[2]["updated"] == 40
+    assert reports[3]["unchanged"] == 20 and reports[6]["accepted"] == 1
+    assert len(snap["dossiers"]) == 120
+
+
+# ------------------------------------------------------------------------------------------------ bad values
+
+
+def _bad_records() -> list[dict[str, Any]]:
+    out = []
+    for d, (name, value) in zip(bench_dossiers(len(BAD_VALUES), seed=7), BAD_VALUES, strict=True):
+        if value is None:
+            d.pop(name, None)
+        else:
+            d[name] = value
+        out.append(d)
+    return out
+
+
+def test_bad_values_are_judged_by_the_parser(tmp_path: Path) -> None:
+    """Each bad value alone in a file: DuckDB reads most such files (SQL then refuses to certify the record and the
+    parser judges it); the others (a list sent as a string, a list of numbers…) go to the reference path whole."""
+    readable = [r for i, r in enumerate(_bad_records())
+                if _native_readable("dossiers", _write(tmp_path / f"one{i}.jsonl", [r], "jsonl"))]  # fmt: skip
+    assert len(readable) >= 30
+    plain = list(bench_dossiers(20, seed=8, start=1_000))  # other keys than the bad records'
+    records = [x for pair in zip(plain, readable, strict=False) for x in pair] + readable[len(plain) :]
+    assert _native_readable("dossiers", _write(tmp_path / "all.jsonl", records, "jsonl"))
+    _, reports = assert_same([("dossiers", records, 5_000), ("dossiers", records, 9)], tmp_path)
+    assert reports[0]["rejected"] >= 10 and reports[0]["accepted"] >= 25
+    assert reports[1]["rejected"] == reports[0]["rejected"] and reports[1]["accepted"] == 0
+
+
+def test_unreadable_files_take_the_reference_path(tmp_path: Path) -> None:
+    records: list[Any] = [*bench_dossiers(5, seed=9), "a string", 5]
+    records[1]["TaiLieuNop"] = ""  # an empty string for a list: DuckDB's reader refuses the file
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    lines[2] = lines[2][:-5]  # truncated line
+    path = tmp_path / "broken.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert not _native_readable("dossiers", path)
+    with Store(":memory:") as store:
+        ingest_records(store, "units", bench_units(), "units")
+        report = ingest_file(store, "dossiers", path, native=True)
+    assert (report.accepted, report.rejected) == (4, 3)
+
+
+# ------------------------------------------------------------------------------------------------ hypothesis
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(st.tuples(st.integers(0, len(_BASE) - 1), st.dictionaries(_FIELDS, _VALUES, max_size=3)), max_size=12))
+def test_hypothesis_mutations(tmp_path: Path, mutations: list[tuple[int, dict[str, Any]]]) -> None:
+    records = []
+    for i, changes in mutations:
+        d = copy.deepcopy(_BASE[i])
+        d.update(changes)
+        records.append(d)
+    folder = tmp_path / str(abs(hash(json.dumps(mutations, sort_keys=True, default=str))))
+    assert_same(
+        [("dossiers", _BASE[:4], 5_000), ("dossiers", records, 5), ("progress", _progress_of(records), 3)], folder
+    )
