@@ -171,3 +171,44 @@ def test_hypothesis_mutations(tmp_path: Path, mutations: list[tuple[int, dict[st
     assert_same(
         [("dossiers", _BASE[:4], 5_000), ("dossiers", records, 5), ("progress", _progress_of(records), 3)], folder
     )
+
+
+# ------------------------------------------------------------------------------------------------ old stores
+
+_OLD_DDL = (
+    "CREATE TABLE dossier_events (dossier_id VARCHAR NOT NULL, status VARCHAR NOT NULL, "
+    "event_at TIMESTAMP NOT NULL, PRIMARY KEY (dossier_id, status, event_at))",
+    "CREATE TABLE dossier_supplements (dossier_id VARCHAR NOT NULL, requested_at TIMESTAMP NOT NULL, "
+    "completed_at TIMESTAMP, PRIMARY KEY (dossier_id, requested_at))",
+    "CREATE TABLE dossier_databases (dossier_id VARCHAR NOT NULL, db_code VARCHAR NOT NULL, "
+    "PRIMARY KEY (dossier_id, db_code))",
+)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_stores_with_the_old_primary_keys_get_the_same_rows(tmp_path: Path, native: bool) -> None:
+    """Stores created before the dossier tables lost their PRIMARY KEY constraints (schema.LOGICAL_KEYS) are
+    written through the constraints; the rows are the same as in a new store."""
+    calls = _version_calls()
+    snaps = []
+    for old in (True, False):
+        path = tmp_path / f"{old}-{native}.duckdb"
+        if old:
+            con = duckdb.connect(str(path))
+            for ddl in _OLD_DDL:
+                con.execute(ddl)
+            con.close()
+        with Store(str(path)) as store:
+            pks = store.connection.execute(
+                "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+                "AND table_name LIKE 'dossier_%'"
+            ).fetchone()
+            assert pks is not None and pks[0] == (3 if old else 0)
+            ingest_records(store, "units", bench_units(), "units")
+            for i, (kind, records, batch) in enumerate(calls):
+                f = _write(tmp_path / f"c{i}.jsonl", records, "jsonl")
+                ingest_file(store, kind, f, source=f"call{i}", batch_size=batch, native=native)
+            snaps.append(_snapshot(store))
+    assert snaps[0] == snaps[1]
+    events = snaps[1]["dossier_events"]
+    assert len(events) == len(set(events)) > 0

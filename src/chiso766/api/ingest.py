@@ -41,7 +41,7 @@ from chiso766.errors import Chiso766Error, InputError, Problem
 from chiso766.records import KIND_ORDER, kind_spec
 from chiso766.service.scoreboard import Scoreboard
 from chiso766.store.db import Store
-from chiso766.store.load import MAX_REPORTED, IngestReport, RejectedRecord, ingest_records, relaxed_gc
+from chiso766.store.load import MAX_REPORTED, IngestReport, RejectedRecord, ingest_body, relaxed_gc
 
 log = logging.getLogger(__name__)
 
@@ -375,18 +375,11 @@ async def post_records(kind: str, request: Request, caller: Annotated[_Caller, D
         records = await run_in_threadpool(parse_body, body, settings.max_batch, f"http:{token.token_id}")
     except Chiso766Error as exc:
         raise await run_in_threadpool(refuse, exc) from None
-    del body
 
     def write() -> IngestReport:
         with board.lock:
-            report = ingest_records(
-                store,
-                kind,
-                records,
-                f"http:{token.token_id}",
-                batch_size=max(len(records), 1),  # one request = one transaction
-                guard=ScopeGuard(token),
-            )
+            # one request = one transaction
+            report = ingest_body(store, kind, body, records, f"http:{token.token_id}", guard=ScopeGuard(token))
             audit.record(
                 store.connection,
                 actor=token.actor,

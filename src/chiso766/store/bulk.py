@@ -580,17 +580,21 @@ class BulkChunk:
             con.execute(f"DELETE FROM {table} WHERE dossier_id IN {written}")
         con.execute(f"INSERT INTO dossiers ({cols}, ingested_at) SELECT {cols}, ? FROM _b_main "
                     f"WHERE dossier_id IN {written}", [now])  # fmt: skip
+        # one certified version per key in _b_* (several go the reference way), so the child rows are unique;
+        # the written keys' supplements and databases were deleted above, their events merge
         con.execute(
-            "INSERT OR REPLACE INTO dossier_supplements (dossier_id, requested_at, completed_at) "
+            "INSERT INTO dossier_supplements (dossier_id, requested_at, completed_at) "
             f"SELECT dossier_id, requested_at, completed_at FROM _b_sup WHERE dossier_id IN {written}"
         )
         con.execute(
-            "INSERT OR REPLACE INTO dossier_databases (dossier_id, db_code) "
+            "INSERT INTO dossier_databases (dossier_id, db_code) "
             f"SELECT dossier_id, db_code FROM _b_db WHERE dossier_id IN {written}"
         )
         con.execute(
-            "INSERT OR IGNORE INTO dossier_events (dossier_id, status, event_at) "
-            f"SELECT dossier_id, status, event_at FROM _b_ev WHERE dossier_id IN {written}"
+            "INSERT INTO dossier_events (dossier_id, status, event_at) "
+            f"SELECT DISTINCT dossier_id, status, event_at FROM _b_ev n WHERE dossier_id IN {written} "
+            "AND NOT EXISTS (SELECT 1 FROM dossier_events e WHERE e.dossier_id = n.dossier_id "
+            "AND e.status = n.status AND e.event_at = n.event_at)"
         )
         con.execute(
             f"""
@@ -632,8 +636,8 @@ class BulkChunk:
         outcomes["new"] += new
         outcomes["unchanged"] += total - new
         if new:
-            con.execute(
-                "INSERT OR IGNORE INTO dossier_events (dossier_id, status, event_at) "
+            con.execute(  # _b_new: distinct entries not stored yet
+                "INSERT INTO dossier_events (dossier_id, status, event_at) "
                 "SELECT dossier_id, status, event_at FROM _b_new"
             )
             con.execute(

@@ -28,8 +28,10 @@ import json
 import logging
 import operator
 import os
+import tempfile
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -60,6 +62,7 @@ from chiso766.store.bulk import BULK_KINDS, BulkChunk, JsonText
 from chiso766.store.db import Store
 from chiso766.store.files import FLAT_SUFFIXES, read_flat
 from chiso766.store.native import NATIVE_KINDS, FileRecords, front_sql, native_enabled, native_format, read_native
+from chiso766.store.schema import LOGICAL_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ __all__ = [
     "UnreadableRecord",
     "export_quarantine",
     "find_record_files",
+    "ingest_body",
     "ingest_file",
     "ingest_paths",
     "ingest_records",
@@ -148,7 +152,21 @@ class IngestReport:
 class _Table:
     name: str
     types: Mapping[str, str]  # column → SQL type
-    primary_key: tuple[str, ...]
+    primary_key: tuple[str, ...]  # the PRIMARY KEY constraint, if any
+    key: tuple[str, ...]  # the unique key: the constraint's, else schema.LOGICAL_KEYS
+
+
+# per store: the catalogue queries cost ~1 ms each, and an HTTP batch opens a loader per request
+_META: weakref.WeakKeyDictionary[Store, dict[str, _Table]] = weakref.WeakKeyDictionary()
+
+
+def _store_meta(store: Store, table: str) -> _Table:
+    """:func:`_table_meta` of ``store``'s writer connection, cached for the life of the store object."""
+    tables = _META.setdefault(store, {})
+    meta = tables.get(table)
+    if meta is None:
+        meta = tables[table] = _table_meta(store.connection, table)
+    return meta
 
 
 def _table_meta(con: duckdb.DuckDBPyConnection, table: str) -> _Table:
@@ -161,7 +179,8 @@ def _table_meta(con: duckdb.DuckDBPyConnection, table: str) -> _Table:
         "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
         [table],
     ).fetchall()
-    return _Table(table, {c: t for c, t in cols}, tuple(pk_rows[0][0]) if pk_rows else ())
+    pk = tuple(pk_rows[0][0]) if pk_rows else ()
+    return _Table(table, {c: t for c, t in cols}, pk, pk or LOGICAL_KEYS.get(table, ()))
 
 
 def _insert(
@@ -174,26 +193,33 @@ def _insert(
 ) -> None:
     """Bulk insert ``rows`` (tuples in ``columns`` order) in one statement.
 
-    With a primary key, rows are first deduplicated on it (the last one wins) so that ``mode`` ``OR REPLACE`` /
-    ``OR IGNORE`` never sees one key twice in a statement. The rows go in as an Arrow table when every value has
-    exactly its column's Python type (about 4× cheaper than DuckDB's per-value conversion of list parameters),
-    else as ``INSERT … SELECT unnest(?)`` list parameters; both store the same values.
+    With a key (constraint or :data:`~chiso766.store.schema.LOGICAL_KEYS`), rows are first deduplicated on it (the
+    last one wins) so that ``mode`` ``OR REPLACE`` / ``OR IGNORE`` never sees one key twice in a statement. On a
+    table without the constraint, ``OR IGNORE`` inserts only the rows whose key is not stored yet, and ``OR
+    REPLACE`` is a plain insert: callers delete the rows they replace first. The rows go in as an Arrow table when
+    every value has exactly its column's Python type (about 4× cheaper than DuckDB's per-value conversion of list
+    parameters), else as ``INSERT … SELECT unnest(?)`` list parameters; both store the same values.
     """
     if not rows:
         return
-    if table.primary_key:
-        idx = [columns.index(c) for c in table.primary_key]
+    anti = ""
+    if table.key:
+        idx = [columns.index(c) for c in table.key]
         unique: dict[tuple[Any, ...], Sequence[Any]] = {}
         for row in rows:
             unique[tuple(row[i] for i in idx)] = row
         rows = list(unique.values())
-    else:
+    if not table.primary_key:
+        if mode == "OR IGNORE" and table.key:
+            same = " AND ".join(f"t.{c} = s.{c}" for c in table.key)
+            anti = f" WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {same})"
         mode = ""  # nothing to conflict on
     lists = [list(col) for col in zip(*rows, strict=True)]
-    if _insert_arrow(con, table, columns, lists, mode):
+    if _insert_arrow(con, table, columns, lists, mode, anti):
         return
-    select = ", ".join(f"unnest(?::{table.types[c]}[])" for c in columns)
-    con.execute(f"INSERT {mode} INTO {table.name} ({', '.join(columns)}) SELECT {select}", lists)
+    select = ", ".join(f"unnest(?::{table.types[c]}[]) AS {c}" for c in columns)
+    cols = ", ".join(columns)
+    con.execute(f"INSERT {mode} INTO {table.name} ({cols}) SELECT {cols} FROM (SELECT {select}) s{anti}", lists)
 
 
 # SQL type → (Arrow type name, the exact Python types DuckDB would store unchanged through it)
@@ -217,7 +243,12 @@ def arrow_enabled() -> bool:
 
 
 def _insert_arrow(
-    con: duckdb.DuckDBPyConnection, table: _Table, columns: Sequence[str], lists: list[list[Any]], mode: str
+    con: duckdb.DuckDBPyConnection,
+    table: _Table,
+    columns: Sequence[str],
+    lists: list[list[Any]],
+    mode: str,
+    anti: str = "",
 ) -> bool:
     """Insert column ``lists`` through an Arrow table; False (nothing done) when a value is not exactly of its
     column's plain Python type (aware or subclassed date-times, bools as numbers, lone surrogates…): the caller
@@ -237,7 +268,7 @@ def _insert_arrow(
             return False
     _chiso766_arrow_rows = _pa.Table.from_arrays(arrays, names=list(columns))  # read by the SQL below
     cols = ", ".join(columns)  # DuckDB's replacement scan finds the local Arrow table by its name
-    con.execute(f"INSERT {mode} INTO {table.name} ({cols}) SELECT {cols} FROM _chiso766_arrow_rows")
+    con.execute(f"INSERT {mode} INTO {table.name} ({cols}) SELECT {cols} FROM _chiso766_arrow_rows s{anti}")
     return True
 
 
@@ -308,7 +339,7 @@ class _Loader:
         self.source = source
         self.report = report
         names = {spec.main, *spec.replaced, *spec.merged, "changes", "quarantine"} - {None}
-        self.tables = {n: _table_meta(self.con, n) for n in names if n is not None}
+        self.tables = {n: _store_meta(store, n) for n in names if n is not None}
 
     # -- batch entry point
 
@@ -471,7 +502,9 @@ class _Loader:
             _insert(con, self.tables[table], columns, rows, mode="OR REPLACE")
         for table, columns in spec.merged.items():
             rows = [row for g in writes for row in g.final.children.get(table, ())]
-            _insert(con, self.tables[table], columns, rows, mode="OR REPLACE")
+            meta = self.tables[table]
+            # without the constraint (dossier_events: every column is in the key) "ignore" is "replace"
+            _insert(con, meta, columns, rows, mode="OR REPLACE" if meta.primary_key else "OR IGNORE")
         if spec.kind == "units":
             rebuild_unit_closure(con)
         self._changes(con, change_rows, now)
@@ -918,20 +951,75 @@ def ingest_file(
     )
 
 
+def ingest_body(
+    store: Store,
+    kind: str,
+    body: bytes,
+    records: list[Any],
+    source: str,
+    *,
+    guard: RecordGuard | None = None,
+    native: bool | None = None,
+) -> IngestReport:
+    """One HTTP batch in one transaction: ``records`` as Python decoded them from ``body`` (a JSON list, strictly
+    valid: the API refuses NaN, repeated keys and broken JSON before this). Dossiers and progress entries are read
+    from the same bytes by DuckDB (:mod:`chiso766.store.native`), the records SQL does not certify are judged from
+    ``records``; every other case takes :func:`ingest_records`. Same results either way."""
+    batch_size = max(len(records), 1)
+    use_native = native_enabled() if native is None else native
+    plain = body.lstrip()[:1] == b"[" and not any(isinstance(r, RejectedRecord | UnreadableRecord) for r in records)
+    if use_native and kind in NATIVE_KINDS and plain and records:
+        with tempfile.NamedTemporaryFile(prefix="chiso766-body-", suffix=".json") as f:
+            f.write(body)
+            f.flush()
+            report = _ingest_native(
+                store, kind, Path(f.name), "array", source, batch_size, None, guard=guard, values=records
+            )
+        if report is not None:
+            return report
+    return ingest_records(store, kind, records, source, batch_size=batch_size, guard=guard)
+
+
+class _ListRecords:
+    """Records already decoded (an HTTP body), numbered from 1, for :meth:`BulkChunk.flush_native`."""
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.values = values
+
+    def prefetch(self, nos: Iterable[int]) -> None:
+        return None
+
+    def __getitem__(self, no: int) -> Any:
+        return self.values[no - 1]
+
+
 def _ingest_native(
-    store: Store, kind: str, path: Path, fmt: str, source: str, batch_size: int, progress: ProgressCallback | None
+    store: Store,
+    kind: str,
+    path: Path,
+    fmt: str,
+    source: str,
+    batch_size: int,
+    progress: ProgressCallback | None,
+    *,
+    guard: RecordGuard | None = None,
+    values: Sequence[Any] | None = None,
 ) -> IngestReport | None:
-    """The native path of :func:`ingest_file`; None (nothing written) when DuckDB cannot read the file."""
+    """The native path of :func:`ingest_file` / :func:`ingest_body`; None (nothing written) when DuckDB cannot read
+    the file, or reads another number of records than ``values`` holds."""
     con = store.connection
     n = read_native(con, kind, path, fmt)
     if n is None:
         return None
+    if values is not None and n != len(values):
+        con.execute("DROP TABLE IF EXISTS _n_in")
+        return None
     try:
         report = IngestReport(kind=kind, source=source, receipt_id=uuid.uuid4().hex)
         con.execute("INSERT INTO receipts VALUES (?, ?, ?, 0, 0, 0, 0, ?)", [report.receipt_id, kind, source, _now()])
-        chunk = BulkChunk(_Loader(store, kind_spec(kind), source, report), batch_size)
+        chunk = BulkChunk(_Loader(store, kind_spec(kind), source, report, guard), batch_size)
         size = batch_size * max(1, NATIVE_CHUNK // batch_size)
-        records = FileRecords(path, fmt)
+        records: Any = FileRecords(path, fmt) if values is None else _ListRecords(values)
         with relaxed_gc:
             for lo in range(1, n + 1, size):
                 hi = min(n, lo + size - 1)

@@ -111,24 +111,32 @@ def _aliases(kind: str) -> list[str]:
 
 
 def read_native(con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str) -> int | None:
-    """Read ``path`` into the temporary table ``_n_in`` (``no`` from 1, then the schema's columns); the number of
+    """Read ``path`` into the temporary table ``_n_in`` (the schema's columns, in file order); the number of
     records, or None (and no table) when DuckDB cannot read the file with the schema."""
     cols = _columns(kind)
+    con.execute("SET preserve_insertion_order = true")
     schema = "{" + ", ".join(f"'{k}': '{t}'" for k, t in cols.items()) + "}"
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {NATIVE_TABLE} AS SELECT ordinality AS no, * "
+            f"CREATE OR REPLACE TEMP TABLE {NATIVE_TABLE} AS SELECT * "
             f"FROM read_json(?, format = '{fmt}', columns = {schema}, auto_detect = false, "
-            "maximum_object_size = 67108864) WITH ORDINALITY",
+            "maximum_object_size = 67108864)",
             [str(path)],
         )
     except duckdb.Error as exc:
         log.info("native read of %s declined (%s): per-record path", path.name, str(exc).splitlines()[0][:200])
         con.execute(f"DROP TABLE IF EXISTS {NATIVE_TABLE}")
         return None
-    row = con.execute(f"SELECT count(*), coalesce(max(no), 0) FROM {NATIVE_TABLE}").fetchone()
+    row = con.execute(f"SELECT count(*), coalesce(max(rowid) + 1, 0) FROM {NATIVE_TABLE}").fetchone()
     assert row is not None and row[0] == row[1]
     return int(row[0])
+
+
+def _rows(lo: int, hi: int, columns: str = "*") -> str:
+    """Records ``lo``…``hi`` of ``_n_in`` with their number ``no`` (file order: the table is created in insertion
+    order, ``preserve_insertion_order`` being on, so ``rowid`` + 1 is the record's position)."""
+    where = f"rowid BETWEEN {int(lo) - 1} AND {int(hi) - 1}"
+    return f"(SELECT rowid + 1 AS no, {columns} FROM {NATIVE_TABLE} WHERE {where})"
 
 
 # ------------------------------------------------------------------------------------------- SQL pieces
@@ -285,7 +293,7 @@ def _dossier_sql(lo: int, hi: int) -> list[str]:
             {_flag(_vv("DanhGiaKhongHaiLong"))} AS disliked,
             {_inst(_vv("NgayCapNhat"))} AS updated_at,
             "DanhSachHoSoBoSung", "DSKetNoiCSDL", "QuaTrinhXuLy"
-        FROM (SELECT *, {vs} FROM {NATIVE_TABLE} WHERE no BETWEEN {int(lo)} AND {int(hi)})
+        FROM (SELECT *, {vs} FROM {_rows(lo, hi)})
         WHERE {_all(top_checks)}
     """
     v = _v_of
@@ -299,8 +307,8 @@ def _dossier_sql(lo: int, hi: int) -> list[str]:
                SELECT no, dossier_id, {_val(v('d."MaCSDL"'))} AS db_code
                FROM (SELECT no, dossier_id, unnest("DSKetNoiCSDL") AS d FROM _b_main)
                UNION ALL SELECT no, {_vv("MaHoSo")}, {_val(_vv("MaCSDL"))}
-               FROM (SELECT no, "MaHoSo", "MaCSDL" ->> '$' AS "v_MaCSDL", "MaHoSo" ->> '$' AS "v_MaHoSo"
-                     FROM {NATIVE_TABLE} WHERE no IN (SELECT no FROM _b_main)))
+               FROM (SELECT no, "MaCSDL" ->> '$' AS "v_MaCSDL", "MaHoSo" ->> '$' AS "v_MaHoSo"
+                     FROM {_rows(lo, hi, '"MaHoSo", "MaCSDL"')} WHERE no IN (SELECT no FROM _b_main)))
            WHERE db_code IS NOT NULL""",
         f"""CREATE OR REPLACE TEMP TABLE _b_ev AS
            SELECT DISTINCT no, dossier_id, {v('e."TrangThai"')} AS status, {_inst(v('e."ThoiDiemXuLy"'))} AS event_at
@@ -333,7 +341,7 @@ def _progress_sql(lo: int, hi: int) -> list[str]:
         CREATE OR REPLACE TEMP TABLE _b_ev AS
         SELECT no, {_vv("MaHoSo")} AS dossier_id, {_vv("TrangThai")} AS status,
                {_inst(_vv("ThoiDiemXuLy"))} AS event_at
-        FROM (SELECT *, {vs} FROM {NATIVE_TABLE} WHERE no BETWEEN {int(lo)} AND {int(hi)})
+        FROM (SELECT *, {vs} FROM {_rows(lo, hi)})
         WHERE {_all(checks)}
         """
     ]

@@ -6,6 +6,7 @@ Conventions:
   in SQL with :func:`chiso766.engine.dialect.local_date`.
 - Flags are ``BOOLEAN``; raw codes the methodology reads (channel, status, payment) stay ``VARCHAR`` as sent.
 - Each dossier / petition is kept once, in its latest synced state (D-gen-4); histories are child tables.
+- The dossier tables have no PRIMARY KEY constraint: their keys (:data:`LOGICAL_KEYS`) are kept unique by ingest.
 - Personal data (owner names, ID numbers, phone, email, addresses) is never stored (DESIGN, reliability rules).
 """
 
@@ -90,7 +91,7 @@ TABLES: dict[str, str] = {
     # --- dossiers (hồ sơ; DATA_FORMATS §1.2, INPUT_FORMAT dossiers.json) --------------------------------------
     "dossiers": """
         CREATE TABLE IF NOT EXISTS dossiers (
-            dossier_id             VARCHAR PRIMARY KEY,  -- MaHoSo
+            dossier_id             VARCHAR NOT NULL,     -- MaHoSo (unique: LOGICAL_KEYS)
             source_system          VARCHAR NOT NULL DEFAULT '',
             unit_code              VARCHAR,              -- MaCoQuanThucHien, else MaDonVi (D-gen-3)
             id_prefix              VARCHAR,              -- MaHoSo before the first '-', matched to units.electronic_id
@@ -121,23 +122,20 @@ TABLES: dict[str, str] = {
         CREATE TABLE IF NOT EXISTS dossier_events (
             dossier_id  VARCHAR NOT NULL,
             status      VARCHAR NOT NULL,            -- TrangThai '1'..'10'
-            event_at    TIMESTAMP NOT NULL,          -- ThoiDiemXuLy
-            PRIMARY KEY (dossier_id, status, event_at)
+            event_at    TIMESTAMP NOT NULL           -- ThoiDiemXuLy
         )""",
     # DanhSachHoSoBoSung (D-2.1-4): request and, when known, completion
     "dossier_supplements": """
         CREATE TABLE IF NOT EXISTS dossier_supplements (
             dossier_id    VARCHAR NOT NULL,
             requested_at  TIMESTAMP NOT NULL,        -- NgayBoSung
-            completed_at  TIMESTAMP,                 -- NgayTiepNhanBoSung
-            PRIMARY KEY (dossier_id, requested_at)
+            completed_at  TIMESTAMP                  -- NgayTiepNhanBoSung
         )""",
     # DSKetNoiCSDL[].MaCSDL or flat MaCSDL (D-4.5b-1)
     "dossier_databases": """
         CREATE TABLE IF NOT EXISTS dossier_databases (
             dossier_id  VARCHAR NOT NULL,
-            db_code     VARCHAR NOT NULL,
-            PRIMARY KEY (dossier_id, db_code)
+            db_code     VARCHAR NOT NULL
         )""",
     # --- petitions (PAKN; INPUT_FORMAT petitions.json) -------------------------------------------------------
     "petitions": """
@@ -230,6 +228,16 @@ TABLES: dict[str, str] = {
             earliest_at  TIMESTAMP,                  -- earliest instant whose periods the change can affect
             recorded_at  TIMESTAMP NOT NULL
         )""",
+}
+
+# Keys kept unique by the ingest code rather than by a PRIMARY KEY constraint: the largest tables, where DuckDB's
+# index costs more than the loads it guards (about half of a bulk load's time) and much memory at national scale.
+# Stores created before this still have the constraints; the ingest code gives the same rows with either.
+LOGICAL_KEYS: dict[str, tuple[str, ...]] = {
+    "dossiers": ("dossier_id",),
+    "dossier_events": ("dossier_id", "status", "event_at"),
+    "dossier_supplements": ("dossier_id", "requested_at"),
+    "dossier_databases": ("dossier_id", "db_code"),
 }
 
 RECORD_KINDS = ("units", "procedures", "publications", "dossiers", "progress", "petitions")
