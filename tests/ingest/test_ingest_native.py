@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,7 @@ def test_unreadable_files_take_the_reference_path(tmp_path: Path) -> None:
 
 
 @settings(
-    max_examples=20,
+    max_examples=int(os.environ.get("CHISO766_FUZZ_EXAMPLES", "20")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

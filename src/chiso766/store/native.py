@@ -152,7 +152,8 @@ def _edge(v: str) -> str:
 
 
 def _str(j: str) -> str:
-    return f"json_type({j}) = 'VARCHAR'"
+    """A JSON string (its JSON text starts with a quote; no other JSON value does)."""
+    return f"starts_with({j}::VARCHAR, '\"')"
 
 
 def _text(j: str, v: str, limit: int = MAX_TEXT) -> str:
@@ -163,8 +164,20 @@ def _text(j: str, v: str, limit: int = MAX_TEXT) -> str:
 
 
 def _code(j: str, v: str, allowed: str | None = None) -> str:
-    ok = _text(j, v, MAX_CODE)
-    return f"({ok} AND ({v} IS NULL OR {v} = '' OR {v} IN {allowed}))" if allowed else ok
+    if allowed:  # a listed code is a plain short text: the text checks hold
+        return f"({j} IS NULL OR ({_str(j)} AND ({v} = '' OR {v} IN {allowed})))"
+    return _text(j, v, MAX_CODE)
+
+
+def _required_code(j: str, v: str, allowed: str) -> str:
+    return f"({_str(j)} AND {v} IN {allowed})"
+
+
+def _required_inst(j: str, v: str) -> str:
+    return (
+        f"({_str(j)} AND regexp_full_match({v}, '[0-9]{{14}}') AND {v}[1:4] BETWEEN '1975' AND '2100' "
+        f"AND try_strptime({v}, '%Y%m%d%H%M%S') IS NOT NULL)"
+    )
 
 
 def _flag_ok(j: str, v: str) -> str:
@@ -200,20 +213,27 @@ def _item_checks(name: str) -> list[str]:
             checks.append(f"({j} IS NULL OR json_type({j}) <> 'VARCHAR' OR NOT contains({v}, chr(0)))")
         elif f in ("IsDeleted", "DuocSoHoa", "DuocLayTuKhoDMQG", "DongBoKhoDMQG"):
             checks.append(_flag_ok(j, v))
-        elif f in ("NgayBoSung", "NgayTiepNhanBoSung", "ThoiDiemXuLy"):
+        elif f == "NgayTiepNhanBoSung":
             checks.append(_inst_ok(j, v))
-            if f != "NgayTiepNhanBoSung":
-                checks.append(_required(v))
+        elif f in ("NgayBoSung", "ThoiDiemXuLy"):
+            checks.append(_required_inst(j, v))
         elif f == "TrangThai":
-            checks.append(_code(j, v, _STATUSES))
-            checks.append(_required(v))
+            checks.append(_required_code(j, v, _STATUSES))
         elif f in ("MaGiayToKetQua", "MaCSDL"):
             checks.append(_code(j, v))
-        elif f == "MaHoSo":  # an event's own MaHoSo: absent, empty or the dossier's
-            checks.append(f"({_text(j, v)} AND ({_val(v)} IS NULL OR {v} = v_MaHoSo))")
+        elif f == "MaHoSo":  # an event's own MaHoSo: absent, empty or the dossier's (see _event_keys_ok)
+            checks.append(f"({j} IS NULL OR {_str(j)})")
         else:
             checks.append(_text(j, v))
     return checks
+
+
+def _event_keys_ok() -> str:
+    """Every event's own ``MaHoSo`` is absent, empty or the dossier's (compared outside the lambda: a lambda that
+    reads an outer column is many times slower in DuckDB)."""
+    own = _v_of('x."MaHoSo"')
+    keys = f"list_filter(list_transform(\"QuaTrinhXuLy\", lambda x: {own}), lambda m: m <> '')"
+    return f'coalesce(list_has_all(["v_MaHoSo"], {keys}), true)'
 
 
 def _list_all(name: str, expr: str) -> str:
@@ -252,6 +272,7 @@ def _dossier_sql(lo: int, hi: int) -> list[str]:
         ),
         *(f'"{a}" IS NULL' for a in _aliases("dossiers")),
         *(_list_all(name, " AND ".join(f"coalesce({c}, false)" for c in _item_checks(name))) for name in _LISTS),
+        _event_keys_ok(),
     ]
     gia = _v_of('x."Gia"')
     gia_nonzero = f"regexp_matches({gia}, '[1-9]')"
@@ -332,8 +353,8 @@ def _progress_sql(lo: int, hi: int) -> list[str]:
     vs = ", ".join(f'"{f}" ->> \'$\' AS "v_{f}"' for f in _PROGRESS_FIELDS)
     checks = [
         f"{_text(_j('MaHoSo'), _vv('MaHoSo'))} AND {_required(_vv('MaHoSo'))}",
-        f"{_code(_j('TrangThai'), _vv('TrangThai'), _STATUSES)} AND {_required(_vv('TrangThai'))}",
-        f"{_inst_ok(_j('ThoiDiemXuLy'), _vv('ThoiDiemXuLy'))} AND {_required(_vv('ThoiDiemXuLy'))}",
+        _required_code(_j("TrangThai"), _vv("TrangThai"), _STATUSES),
+        _required_inst(_j("ThoiDiemXuLy"), _vv("ThoiDiemXuLy")),
         *(f'"{a}" IS NULL' for a in _aliases("progress")),
     ]
     return [
