@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chiso766.access.tokens import create_token
+from chiso766.api import ingest as api_ingest
 from chiso766.api.app import AppSettings, create_app
 from chiso766.store import load
 from chiso766.store.db import Store
@@ -63,14 +64,14 @@ def _batches() -> list[tuple[str, Any]]:
 @pytest.fixture
 def native_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     seen: list[int] = []
-    original = load._ingest_native
+    original = load.stage_body
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        report = original(*args, **kwargs)
-        seen.append(report is not None)
-        return report
+        staged = original(*args, **kwargs)
+        seen.append(staged is not None)
+        return staged
 
-    monkeypatch.setattr(load, "_ingest_native", spy)
+    monkeypatch.setattr(api_ingest, "stage_body", spy)
     yield seen
 
 
@@ -96,8 +97,10 @@ def _run(native: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], dict
 
 def test_http_batches_native_equals_per_record(monkeypatch: pytest.MonkeyPatch, native_calls: list[int]) -> None:
     fast = _run(True, monkeypatch)
-    # the plain batches went the native way; a body DuckDB refuses (a list sent as a string) the per-record way
-    assert len(native_calls) == 7 and [native_calls[i] for i in (0, 1, 2, 5, 6)] == [True] * 5
+    # the plain batches went the native way; a body DuckDB refuses (a list sent as a string) and the envelope the
+    # per-record way
+    assert len(native_calls) == 8 and [native_calls[i] for i in (0, 1, 2, 5, 6)] == [True] * 5
+    assert not native_calls[7]
     slow = _run(False, monkeypatch)
     assert fast[0] == slow[0]
     for table in slow[1]:

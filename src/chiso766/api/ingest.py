@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -41,9 +42,19 @@ from chiso766.errors import Chiso766Error, InputError, Problem
 from chiso766.records import KIND_ORDER, kind_spec
 from chiso766.service.scoreboard import Scoreboard
 from chiso766.store.db import Store
-from chiso766.store.load import MAX_REPORTED, IngestReport, RejectedRecord, ingest_body, relaxed_gc
+from chiso766.store.load import (
+    MAX_REPORTED,
+    IngestReport,
+    RejectedRecord,
+    drop_staged,
+    ingest_body,
+    relaxed_gc,
+    stage_body,
+)
 
 log = logging.getLogger(__name__)
+# decodes request bodies while the writer thread stages them in DuckDB (see post_records)
+_PARSERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chiso766-decode")
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 bearer = HTTPBearer(auto_error=False, description="Token từ `chiso766 token create` / token from `token create`")
@@ -372,14 +383,26 @@ async def post_records(kind: str, request: Request, caller: Annotated[_Caller, D
         raise await run_in_threadpool(refuse, err)
     try:
         body = await _read_body(request, settings.max_body_bytes)
-        records = await run_in_threadpool(parse_body, body, settings.max_batch, f"http:{token.token_id}")
     except Chiso766Error as exc:
         raise await run_in_threadpool(refuse, exc) from None
+    source = f"http:{token.token_id}"
 
     def write() -> IngestReport:
+        # Python decodes the body (the judge of JSON validity, repeated keys, the batch limit) while DuckDB reads
+        # and certifies the same bytes under the writer lock; nothing is stored before both are done.
+        decoded = _PARSERS.submit(parse_body, body, settings.max_batch, source)
         with board.lock:
+            try:
+                staged = stage_body(store, kind, body)
+            finally:
+                wait([decoded])
+            try:
+                records = decoded.result()
+            except Chiso766Error as exc:
+                drop_staged(store)
+                raise refuse(exc) from None
             # one request = one transaction
-            report = ingest_body(store, kind, body, records, f"http:{token.token_id}", guard=ScopeGuard(token))
+            report = ingest_body(store, kind, body, records, source, guard=ScopeGuard(token), staged=staged)
             audit.record(
                 store.connection,
                 actor=token.actor,

@@ -58,6 +58,7 @@ from chiso766.records import (
     record_key,
     strip_personal,
 )
+from chiso766.store.bulk import _TEMP as BULK_TEMP_TABLES
 from chiso766.store.bulk import BULK_KINDS, BulkChunk, JsonText
 from chiso766.store.db import Store
 from chiso766.store.files import FLAT_SUFFIXES, read_flat
@@ -69,7 +70,9 @@ log = logging.getLogger(__name__)
 __all__ = [
     "IngestReport",
     "RejectedRecord",
+    "StagedBody",
     "UnreadableRecord",
+    "drop_staged",
     "export_quarantine",
     "find_record_files",
     "ingest_body",
@@ -78,6 +81,7 @@ __all__ = [
     "ingest_records",
     "read_records",
     "relaxed_gc",
+    "stage_body",
 ]
 
 BATCH_SIZE = 5_000
@@ -951,6 +955,43 @@ def ingest_file(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StagedBody:
+    """An HTTP body of ``kind`` read by DuckDB and certified (:func:`stage_body`): temporary tables of the writer
+    connection, waiting for :func:`ingest_body`."""
+
+    kind: str
+    records: int
+
+
+def stage_body(store: Store, kind: str, body: bytes, *, native: bool | None = None) -> StagedBody | None:
+    """Read and certify a JSON-list ``body`` of dossiers or progress entries in DuckDB (no stored data changes), so
+    that the API can do it while Python decodes the same body; None when the native path does not apply."""
+    use_native = native_enabled() if native is None else native
+    if not (use_native and kind in NATIVE_KINDS and body.lstrip()[:1] == b"["):
+        return None
+    con = store.connection
+    with tempfile.NamedTemporaryFile(prefix="chiso766-body-", suffix=".json") as f:
+        f.write(body)
+        f.flush()
+        n = read_native(con, kind, Path(f.name), "array")
+    if not n:
+        drop_staged(store)
+        return None
+    for sql in front_sql(kind, 1, n):
+        con.execute(sql)
+    return StagedBody(kind, n)
+
+
+def drop_staged(store: Store) -> None:
+    """Forget a staged body (its temporary tables)."""
+    for table in ("_n_in", *BULK_TEMP_TABLES):
+        store.connection.execute(f'DROP TABLE IF EXISTS "{table}"')
+
+
+_STAGE = object()
+
+
 def ingest_body(
     store: Store,
     kind: str,
@@ -960,23 +1001,24 @@ def ingest_body(
     *,
     guard: RecordGuard | None = None,
     native: bool | None = None,
+    staged: Any = _STAGE,
 ) -> IngestReport:
     """One HTTP batch in one transaction: ``records`` as Python decoded them from ``body`` (a JSON list, strictly
     valid: the API refuses NaN, repeated keys and broken JSON before this). Dossiers and progress entries are read
-    from the same bytes by DuckDB (:mod:`chiso766.store.native`), the records SQL does not certify are judged from
-    ``records``; every other case takes :func:`ingest_records`. Same results either way."""
+    from the same bytes by DuckDB (:mod:`chiso766.store.native`; ``staged`` by :func:`stage_body` beforehand, else
+    here), the records SQL does not certify are judged from ``records``; every other case takes
+    :func:`ingest_records`. Same results either way."""
     batch_size = max(len(records), 1)
-    use_native = native_enabled() if native is None else native
-    plain = body.lstrip()[:1] == b"[" and not any(isinstance(r, RejectedRecord | UnreadableRecord) for r in records)
-    if use_native and kind in NATIVE_KINDS and plain and records:
-        with tempfile.NamedTemporaryFile(prefix="chiso766-body-", suffix=".json") as f:
-            f.write(body)
-            f.flush()
-            report = _ingest_native(
-                store, kind, Path(f.name), "array", source, batch_size, None, guard=guard, values=records
-            )
-        if report is not None:
-            return report
+    if staged is _STAGE:
+        staged = stage_body(store, kind, body, native=native)
+    plain = not any(isinstance(r, RejectedRecord | UnreadableRecord) for r in records)
+    if isinstance(staged, StagedBody) and plain and staged.kind == kind and staged.records == len(records):
+        report = _ingest_native(
+            store, kind, None, "array", source, batch_size, None, guard=guard, values=records, staged=staged.records
+        )
+        assert report is not None
+        return report
+    drop_staged(store)
     return ingest_records(store, kind, records, source, batch_size=batch_size, guard=guard)
 
 
@@ -996,7 +1038,7 @@ class _ListRecords:
 def _ingest_native(
     store: Store,
     kind: str,
-    path: Path,
+    path: Path | None,
     fmt: str,
     source: str,
     batch_size: int,
@@ -1004,11 +1046,13 @@ def _ingest_native(
     *,
     guard: RecordGuard | None = None,
     values: Sequence[Any] | None = None,
+    staged: int | None = None,
 ) -> IngestReport | None:
     """The native path of :func:`ingest_file` / :func:`ingest_body`; None (nothing written) when DuckDB cannot read
-    the file, or reads another number of records than ``values`` holds."""
+    the file, or reads another number of records than ``values`` holds. ``staged``: the file was read and its
+    ``staged`` records certified already (:func:`stage_body`; one chunk)."""
     con = store.connection
-    n = read_native(con, kind, path, fmt)
+    n = staged if staged is not None else read_native(con, kind, path, fmt) if path is not None else None
     if n is None:
         return None
     if values is not None and n != len(values):
@@ -1019,11 +1063,12 @@ def _ingest_native(
         con.execute("INSERT INTO receipts VALUES (?, ?, ?, 0, 0, 0, 0, ?)", [report.receipt_id, kind, source, _now()])
         chunk = BulkChunk(_Loader(store, kind_spec(kind), source, report, guard), batch_size)
         size = batch_size * max(1, NATIVE_CHUNK // batch_size)
-        records: Any = FileRecords(path, fmt) if values is None else _ListRecords(values)
+        records: Any = _ListRecords(values) if values is not None else FileRecords(path, fmt)  # type: ignore[arg-type]
+        assert staged is None or n <= size
         with relaxed_gc:
             for lo in range(1, n + 1, size):
                 hi = min(n, lo + size - 1)
-                chunk.flush_native(lo, hi, front_sql(kind, lo, hi), records)
+                chunk.flush_native(lo, hi, [] if staged is not None else front_sql(kind, lo, hi), records)
                 _report_progress(progress, hi - lo + 1, batch_size)
     finally:
         con.execute("DROP TABLE IF EXISTS _n_in")

@@ -123,7 +123,7 @@ def read_native(con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str)
             "maximum_object_size = 67108864)",
             [str(path)],
         )
-    except duckdb.Error as exc:
+    except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB's message may quote a broken UTF-8 sequence
         log.info("native read of %s declined (%s): per-record path", path.name, str(exc).splitlines()[0][:200])
         con.execute(f"DROP TABLE IF EXISTS {NATIVE_TABLE}")
         return None
