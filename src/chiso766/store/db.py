@@ -13,6 +13,8 @@ from chiso766.store.schema import create_all
 
 log = logging.getLogger(__name__)
 
+CHECKPOINT_THRESHOLD = "256MB"
+
 
 class Store:
     """One DuckDB database (a file, or ``:memory:`` for tests) with the chiso766 schema."""
@@ -23,6 +25,9 @@ class Store:
         self.connection = duckdb.connect(self.path, read_only=read_only)
         self.connection.execute("SET TimeZone = 'UTC'")
         if not read_only:
+            # fewer automatic checkpoints under a stream of ingest batches (each commit is durable in the WAL
+            # already; a checkpoint rewrites the tables' last row groups, so a larger threshold means less work)
+            self.connection.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             create_all(self.connection)
         log.debug("store opened: %s", self.path)
 
