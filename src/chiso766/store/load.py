@@ -938,9 +938,14 @@ def ingest_file(
     p = Path(path)
     src = source if source is not None else str(p)
     use_native = native_enabled() if native is None else native
-    fmt = native_format(p) if use_native and kind in NATIVE_KINDS else None
-    if fmt is not None:
-        report = _ingest_native(store, kind, p, fmt, src, batch_size, progress)
+    if use_native and kind in NATIVE_KINDS:
+        fmt = native_format(p)
+        if fmt is not None:
+            report = _ingest_native(store, kind, p, fmt, src, batch_size, progress)
+        elif p.suffix.lower() in FLAT_SUFFIXES:
+            report = _ingest_flat_native(store, kind, p, src, batch_size, progress)
+        else:
+            report = None
         if report is not None:
             return report
     use_bulk = bulk_enabled() if bulk is None else bulk
@@ -1033,6 +1038,27 @@ class _ListRecords:
 
     def __getitem__(self, no: int) -> Any:
         return self.values[no - 1]
+
+
+def _ingest_flat_native(
+    store: Store, kind: str, path: Path, source: str, batch_size: int, progress: ProgressCallback | None
+) -> IngestReport | None:
+    """A flat file (CSV/TSV, XLSX, Parquet) on the native path: its records, exactly as the flat readers give them,
+    are written once as JSON Lines (a JSON round trip keeps them equal) and read by DuckDB. None (nothing stored)
+    when a record cannot make that round trip (an unreadable row, NaN, a lone surrogate): the caller then uses the
+    per-record path."""
+    with tempfile.TemporaryDirectory(prefix="chiso766-flat-") as tmp:
+        jsonl = Path(tmp) / "records.jsonl"
+        try:
+            with jsonl.open("w", encoding="utf-8") as out:
+                for record in read_records(path, kind):
+                    if type(record) is not dict:
+                        return None
+                    out.write(json.dumps(record, ensure_ascii=False, allow_nan=False))
+                    out.write("\n")
+        except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
+            return None
+        return _ingest_native(store, kind, jsonl, "newline_delimited", source, batch_size, progress)
 
 
 def _ingest_native(
