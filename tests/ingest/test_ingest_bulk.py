@@ -89,7 +89,8 @@ def _progress_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------ versions
 
 
-def test_generated_dossiers_replays_and_versions() -> None:
+def version_calls() -> list[Call]:
+    """Replays, newer and older versions, moved units, changed child sets, duplicates in and across batches."""
     base = list(bench_dossiers(120, seed=3))
     newer = copy.deepcopy(base[:40])
     for i, d in enumerate(newer):
@@ -115,7 +116,7 @@ def test_generated_dossiers_replays_and_versions() -> None:
     for d in fewer_events:
         d["QuaTrinhXuLy"] = d["QuaTrinhXuLy"][:1]  # a subset: unchanged
     in_batch = [*copy.deepcopy(base[70:75]), *copy.deepcopy(newer[:5]), *copy.deepcopy(base[70:75])]
-    calls: list[Call] = [
+    return [
         ("dossiers", base, 5_000),
         ("dossiers", base, 5_000),  # replay: all unchanged
         ("dossiers", newer, 7),
@@ -125,6 +126,10 @@ def test_generated_dossiers_replays_and_versions() -> None:
         ("dossiers", in_batch, 4),  # duplicates inside and across batches
         ("dossiers", [*older[:3], *newer[:3], *base[:3]], 5_000),
     ]
+
+
+def test_generated_dossiers_replays_and_versions() -> None:
+    calls = version_calls()
     snap, reports = assert_same(calls)
     assert reports[1]["unchanged"] == 120 and reports[2]["updated"] == 40
     assert len(snap["changes"]) > 120

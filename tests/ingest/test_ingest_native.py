@@ -17,7 +17,17 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_ingest_bulk import _BASE, _FIELDS, _VALUES, BAD_VALUES, _progress_of, _snapshot, bench_dossiers, bench_units
+from test_ingest_bulk import (
+    _BASE,
+    _FIELDS,
+    _VALUES,
+    BAD_VALUES,
+    _progress_of,
+    _snapshot,
+    bench_dossiers,
+    bench_units,
+    version_calls,
+)
 
 from chiso766.store.db import Store
 from chiso766.store.load import ingest_file, ingest_records
@@ -67,37 +77,8 @@ def assert_same(calls: list[Call], tmp_path: Path, fmt: str = "jsonl") -> tuple[
 
 def _version_calls() -> list[Call]:
     base = list(bench_dossiers(120, seed=3))
-    newer = copy.deepcopy(base[:40])
-    for i, d in enumerate(newer):
-        d["NgayCapNhat"] = "20270101000000"
-        d["TrangThaiHoSo"] = "10"
-        d["QuaTrinhXuLy"].append({"MaHoSo": d["MaHoSo"], "TrangThai": "10", "ThoiDiemXuLy": "20261231235959"})
-        if i % 3 == 0:
-            d["MaCoQuanThucHien"] = "H44.07"
-        if i % 4 == 0:
-            d["DanhSachHoSoBoSung"] = [
-                {"NgayBoSung": "20260301080000"},
-                {"NgayBoSung": "20260301080000", "NgayTiepNhanBoSung": "20260302080000"},
-            ]
-    older = copy.deepcopy(newer[:20])
-    for d in older:
-        d["NgayCapNhat"] = "20250101000000"
-        d["KenhThucHien"] = "1"
-    same_main_new_events = copy.deepcopy(base[40:60])
-    for d in same_main_new_events:
-        added = {"MaHoSo": d["MaHoSo"], "TrangThai": "5", "ThoiDiemXuLy": "20260601000000"}
-        d["QuaTrinhXuLy"] = [*d["QuaTrinhXuLy"][:1], added]
-    in_batch = [*copy.deepcopy(base[70:75]), *copy.deepcopy(newer[:5]), *copy.deepcopy(base[70:75])]
     late_entry = {"MaHoSo": base[0]["MaHoSo"], "TrangThai": "6", "ThoiDiemXuLy": "20260701080000"}
-    return [
-        ("dossiers", base, 5_000),
-        ("dossiers", base, 5_000),  # replay: all unchanged
-        ("dossiers", newer, 7),
-        ("dossiers", older, 5_000),  # out of order: ignored
-        ("dossiers", same_main_new_events, 5_000),
-        ("dossiers", in_batch, 4),  # duplicates inside and across batches: the reference code, batch by batch
-        ("progress", [*_progress_of(base), late_entry], 50),
-    ]
+    return [*version_calls(), ("progress", [*_progress_of(base), late_entry], 50)]
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
@@ -107,7 +88,7 @@ def test_versions_replays_and_progress(tmp_path: Path, fmt: str) -> None:
         assert _native_readable(kind, _write(tmp_path / f"probe.{fmt}", records, fmt))
     snap, reports = assert_same(calls, tmp_path, fmt)
     assert reports[0]["accepted"] == 120 and reports[1]["unchanged"] == 120 and reports[2]["updated"] == 40
-    assert reports[3]["unchanged"] == 20 and reports[6]["accepted"] == 1
+    assert reports[3]["unchanged"] == 20 and reports[8]["accepted"] == 1
     assert len(snap["dossiers"]) == 120
 
 
