@@ -592,7 +592,7 @@ class BulkChunk:
         )
         con.execute(
             "INSERT INTO dossier_events (dossier_id, status, event_at) "
-            f"SELECT DISTINCT dossier_id, status, event_at FROM _b_ev n WHERE dossier_id IN {written} "
+            f"SELECT dossier_id, status, event_at FROM _b_ev n WHERE dossier_id IN {written} "
             "AND NOT EXISTS (SELECT 1 FROM dossier_events e WHERE e.dossier_id = n.dossier_id "
             "AND e.status = n.status AND e.event_at = n.event_at)"
         )
