@@ -58,6 +58,7 @@ def _batches() -> list[tuple[str, Any]]:
         ("progress", _progress_of(base)[:45]),
         ("progress", [*_progress_of(foreign), *_progress_of(newer)]),
         ("dossiers", {"data": base[:3]}),  # the sync envelope: the per-record path
+        ("dossiers", [base[30], None, base[31]]),  # a null record: DuckDB reads a row of nulls, the parser rejects it
     ]
 
 
@@ -99,8 +100,8 @@ def test_http_batches_native_equals_per_record(monkeypatch: pytest.MonkeyPatch, 
     fast = _run(True, monkeypatch)
     # the plain batches went the native way; a body DuckDB refuses (a list sent as a string) and the envelope the
     # per-record way
-    assert len(native_calls) == 8 and [native_calls[i] for i in (0, 1, 2, 5, 6)] == [True] * 5
-    assert not native_calls[7]
+    assert len(native_calls) == 9 and [native_calls[i] for i in (0, 1, 2, 5, 6)] == [True] * 5
+    assert not native_calls[7] and native_calls[8]
     slow = _run(False, monkeypatch)
     assert fast[0] == slow[0]
     for table in slow[1]:
@@ -108,3 +109,4 @@ def test_http_batches_native_equals_per_record(monkeypatch: pytest.MonkeyPatch, 
     statuses = [status for status, _ in fast[0]]
     assert statuses[:3] == [200, 200, 207] and 207 in statuses[3:5]
     assert fast[0][2][1]["rejected"] == 3 and fast[0][1][1]["unchanged"] == 40
+    assert fast[0][8][0] == 207 and [p["record_no"] for p in fast[0][8][1]["problems"]] == [2]

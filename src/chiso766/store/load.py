@@ -62,7 +62,15 @@ from chiso766.store.bulk import _TEMP as BULK_TEMP_TABLES
 from chiso766.store.bulk import BULK_KINDS, BulkChunk, JsonText
 from chiso766.store.db import Store
 from chiso766.store.files import FLAT_SUFFIXES, read_flat
-from chiso766.store.native import NATIVE_KINDS, FileRecords, front_sql, native_enabled, native_format, read_native
+from chiso766.store.native import (
+    NATIVE_KINDS,
+    FileRecords,
+    front_sql,
+    native_enabled,
+    native_format,
+    read_native,
+    read_source,
+)
 from chiso766.store.schema import LOGICAL_KEYS
 
 log = logging.getLogger(__name__)
@@ -966,7 +974,7 @@ class StagedBody:
     connection, waiting for :func:`ingest_body`."""
 
     kind: str
-    records: int
+    keys: dict[int, str]  # record number → MaHoSo of each certified record
 
 
 def stage_body(store: Store, kind: str, body: bytes, *, native: bool | None = None) -> StagedBody | None:
@@ -979,13 +987,16 @@ def stage_body(store: Store, kind: str, body: bytes, *, native: bool | None = No
     with tempfile.NamedTemporaryFile(prefix="chiso766-body-", suffix=".json") as f:
         f.write(body)
         f.flush()
-        n = read_native(con, kind, Path(f.name), "array")
-    if not n:
-        drop_staged(store)
-        return None
-    for sql in front_sql(kind, 1, n):
-        con.execute(sql)
-    return StagedBody(kind, n)
+        try:  # read and certify in one pass (no _n_in table)
+            for sql in front_sql(kind, 0, 0, source=read_source(kind, Path(f.name), "array")):
+                con.execute(sql)
+        except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB's message may quote broken UTF-8
+            log.info("native read of an HTTP body declined (%s): per-record path", str(exc).splitlines()[0][:200])
+            drop_staged(store)
+            return None
+    certified = "_b_main" if kind == "dossiers" else "_b_ev"
+    keys = con.execute(f"SELECT DISTINCT no, dossier_id FROM {certified}").fetchall()
+    return StagedBody(kind, {int(no): key for no, key in keys})
 
 
 def drop_staged(store: Store) -> None:
@@ -1017,14 +1028,25 @@ def ingest_body(
     if staged is _STAGE:
         staged = stage_body(store, kind, body, native=native)
     plain = not any(isinstance(r, RejectedRecord | UnreadableRecord) for r in records)
-    if isinstance(staged, StagedBody) and plain and staged.kind == kind and staged.records == len(records):
+    if isinstance(staged, StagedBody) and plain and staged.kind == kind and _aligned(staged, records):
         report = _ingest_native(
-            store, kind, None, "array", source, batch_size, None, guard=guard, values=records, staged=staged.records
+            store, kind, None, "array", source, batch_size, None, guard=guard, values=records, staged=len(records)
         )
         assert report is not None
         return report
     drop_staged(store)
     return ingest_records(store, kind, records, source, batch_size=batch_size, guard=guard)
+
+
+def _aligned(staged: StagedBody, records: list[Any]) -> bool:
+    """Whether DuckDB numbered the body's records as Python did: each certified record's ``MaHoSo`` is the one of
+    the Python record at that position (a cheap guard against any reading difference)."""
+    n = len(records)
+    for no, key in staged.keys.items():
+        record = records[no - 1] if 1 <= no <= n else None
+        if type(record) is not dict or record.get("MaHoSo") != key:
+            return False
+    return True
 
 
 class _ListRecords:

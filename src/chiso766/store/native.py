@@ -47,7 +47,15 @@ from chiso766.store.bulk import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NATIVE_KINDS", "FileRecords", "native_enabled", "native_format", "read_native"]
+__all__ = [
+    "NATIVE_KINDS",
+    "FileRecords",
+    "front_sql",
+    "native_enabled",
+    "native_format",
+    "read_native",
+    "read_source",
+]
 
 NATIVE_KINDS = frozenset({"dossiers", "progress"})
 NATIVE_TABLE = "_n_in"
@@ -110,19 +118,28 @@ def _aliases(kind: str) -> list[str]:
     return sorted({a for n in names if (a := _alias(n)) is not None})
 
 
+def _reader(kind: str, path: Path, fmt: str) -> str:
+    """``read_json`` of ``path`` with the schema of ``kind`` (every value an object's fields: ``records = true``)."""
+    schema = "{" + ", ".join(f"'{k}': '{t}'" for k, t in _columns(kind).items()) + "}"
+    literal = str(path).replace("'", "''")
+    return (
+        f"read_json('{literal}', format = '{fmt}', records = true, columns = {schema}, auto_detect = false, "
+        "maximum_object_size = 67108864)"
+    )
+
+
+def read_source(kind: str, path: Path, fmt: str) -> str:
+    """A subquery reading ``path`` straight into :func:`front_sql` (``no`` = position from 1; one small file, such
+    as an HTTP body, without the ``_n_in`` table)."""
+    return f"(SELECT ordinality AS no, * FROM {_reader(kind, path, fmt)} WITH ORDINALITY)"
+
+
 def read_native(con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str) -> int | None:
     """Read ``path`` into the temporary table ``_n_in`` (the schema's columns, in file order); the number of
     records, or None (and no table) when DuckDB cannot read the file with the schema."""
-    cols = _columns(kind)
     con.execute("SET preserve_insertion_order = true")
-    schema = "{" + ", ".join(f"'{k}': '{t}'" for k, t in cols.items()) + "}"
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {NATIVE_TABLE} AS SELECT * "
-            f"FROM read_json(?, format = '{fmt}', columns = {schema}, auto_detect = false, "
-            "maximum_object_size = 67108864)",
-            [str(path)],
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {NATIVE_TABLE} AS SELECT * FROM {_reader(kind, path, fmt)}")
     except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB's message may quote a broken UTF-8 sequence
         log.info("native read of %s declined (%s): per-record path", path.name, str(exc).splitlines()[0][:200])
         con.execute(f"DROP TABLE IF EXISTS {NATIVE_TABLE}")
@@ -132,11 +149,11 @@ def read_native(con: duckdb.DuckDBPyConnection, kind: str, path: Path, fmt: str)
     return int(row[0])
 
 
-def _rows(lo: int, hi: int, columns: str = "*") -> str:
+def _rows(lo: int, hi: int) -> str:
     """Records ``lo``…``hi`` of ``_n_in`` with their number ``no`` (file order: the table is created in insertion
     order, ``preserve_insertion_order`` being on, so ``rowid`` + 1 is the record's position)."""
     where = f"rowid BETWEEN {int(lo) - 1} AND {int(hi) - 1}"
-    return f"(SELECT rowid + 1 AS no, {columns} FROM {NATIVE_TABLE} WHERE {where})"
+    return f"(SELECT rowid + 1 AS no, * FROM {NATIVE_TABLE} WHERE {where})"
 
 
 # ------------------------------------------------------------------------------------------- SQL pieces
@@ -251,7 +268,7 @@ def _live_any(name: str, expr: str) -> str:
     return _list_any(name, f"NOT {deleted} AND ({expr})")
 
 
-def _dossier_sql(lo: int, hi: int) -> list[str]:
+def _dossier_sql(source: str) -> list[str]:
     vs = ", ".join(f'"{f}" ->> \'$\' AS "v_{f}"' for f in _TOP)
     top_checks = [
         f"{_text(_j('MaHoSo'), _vv('MaHoSo'))} AND {_required(_vv('MaHoSo'))}",
@@ -313,8 +330,9 @@ def _dossier_sql(lo: int, hi: int) -> list[str]:
             {_flag(_vv("TaiKhoanDuocXacThucVoiVNeID"))} AS vneid,
             {_flag(_vv("DanhGiaKhongHaiLong"))} AS disliked,
             {_inst(_vv("NgayCapNhat"))} AS updated_at,
+            {_val(_vv("MaCSDL"))} AS top_db_code,
             "DanhSachHoSoBoSung", "DSKetNoiCSDL", "QuaTrinhXuLy"
-        FROM (SELECT *, {vs} FROM {_rows(lo, hi)})
+        FROM (SELECT *, {vs} FROM {source})
         WHERE {_all(top_checks)}
     """
     v = _v_of
@@ -327,9 +345,7 @@ def _dossier_sql(lo: int, hi: int) -> list[str]:
            SELECT DISTINCT no, dossier_id, db_code FROM (
                SELECT no, dossier_id, {_val(v('d."MaCSDL"'))} AS db_code
                FROM (SELECT no, dossier_id, unnest("DSKetNoiCSDL") AS d FROM _b_main)
-               UNION ALL SELECT no, {_vv("MaHoSo")}, {_val(_vv("MaCSDL"))}
-               FROM (SELECT no, "MaCSDL" ->> '$' AS "v_MaCSDL", "MaHoSo" ->> '$' AS "v_MaHoSo"
-                     FROM {_rows(lo, hi, '"MaHoSo", "MaCSDL"')} WHERE no IN (SELECT no FROM _b_main)))
+               UNION ALL SELECT no, dossier_id, top_db_code FROM _b_main)
            WHERE db_code IS NOT NULL""",
         f"""CREATE OR REPLACE TEMP TABLE _b_ev AS
            SELECT DISTINCT no, dossier_id, {v('e."TrangThai"')} AS status, {_inst(v('e."ThoiDiemXuLy"'))} AS event_at
@@ -337,6 +353,7 @@ def _dossier_sql(lo: int, hi: int) -> list[str]:
         'ALTER TABLE _b_main DROP COLUMN "DanhSachHoSoBoSung"',
         'ALTER TABLE _b_main DROP COLUMN "DSKetNoiCSDL"',
         'ALTER TABLE _b_main DROP COLUMN "QuaTrinhXuLy"',
+        "ALTER TABLE _b_main DROP COLUMN top_db_code",
     ]
     return [main, *children]
 
@@ -349,7 +366,7 @@ def _vv(f: str) -> str:
     return f'"v_{f}"'
 
 
-def _progress_sql(lo: int, hi: int) -> list[str]:
+def _progress_sql(source: str) -> list[str]:
     vs = ", ".join(f'"{f}" ->> \'$\' AS "v_{f}"' for f in _PROGRESS_FIELDS)
     checks = [
         f"{_text(_j('MaHoSo'), _vv('MaHoSo'))} AND {_required(_vv('MaHoSo'))}",
@@ -362,16 +379,18 @@ def _progress_sql(lo: int, hi: int) -> list[str]:
         CREATE OR REPLACE TEMP TABLE _b_ev AS
         SELECT no, {_vv("MaHoSo")} AS dossier_id, {_vv("TrangThai")} AS status,
                {_inst(_vv("ThoiDiemXuLy"))} AS event_at
-        FROM (SELECT *, {vs} FROM {_rows(lo, hi)})
+        FROM (SELECT *, {vs} FROM {source})
         WHERE {_all(checks)}
         """
     ]
 
 
-def front_sql(kind: str, lo: int, hi: int) -> list[str]:
-    """Statements filling the certified rows of records ``lo``…``hi`` (``_b_main``/``_b_sup``/``_b_db``/``_b_ev``
-    for dossiers, ``_b_ev`` for progress entries)."""
-    return _dossier_sql(lo, hi) if kind == "dossiers" else _progress_sql(lo, hi)
+def front_sql(kind: str, lo: int, hi: int, source: str | None = None) -> list[str]:
+    """Statements filling the certified rows of records ``lo``…``hi`` of ``_n_in`` — or of ``source``
+    (:func:`read_source`) — as ``_b_main``/``_b_sup``/``_b_db``/``_b_ev`` for dossiers, ``_b_ev`` for progress
+    entries."""
+    src = source if source is not None else _rows(lo, hi)
+    return _dossier_sql(src) if kind == "dossiers" else _progress_sql(src)
 
 
 # ------------------------------------------------------------------------------------- records for Python
