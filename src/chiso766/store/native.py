@@ -202,10 +202,8 @@ def _flag_ok(j: str, v: str) -> str:
 
 
 def _inst_ok(j: str, v: str) -> str:
-    return (
-        f"({j} IS NULL OR ({_str(j)} AND ({v} = '' OR (regexp_full_match({v}, '[0-9]{{14}}') "
-        f"AND {v}[1:4] BETWEEN '1975' AND '2100' AND try_strptime({v}, '%Y%m%d%H%M%S') IS NOT NULL))))"
-    )
+    """Absent, ``""`` (only a JSON string unescapes to it) or a valid instant."""
+    return f"({j} IS NULL OR {v} = '' OR {_required_inst(j, v)})"
 
 
 def _required(v: str) -> str:
