@@ -536,48 +536,52 @@ class BulkChunk:
             """
         )
         # same main row: the child sets decide (supplements and databases equal, events a subset of the stored)
-        con.execute(
-            """
-            UPDATE _b_cmp SET outcome = CASE WHEN dossier_id IN (
-                SELECT dossier_id FROM (
-                    (SELECT dossier_id, requested_at, completed_at FROM _b_sup
-                     WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
-                     EXCEPT SELECT dossier_id, requested_at, completed_at FROM dossier_supplements
-                     WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check'))
-                    UNION ALL
-                    (SELECT dossier_id, requested_at, completed_at FROM dossier_supplements
-                     WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
-                     EXCEPT SELECT dossier_id, requested_at, completed_at FROM _b_sup
-                     WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check'))
-                )
-                UNION ALL SELECT dossier_id FROM (
-                    (SELECT dossier_id, db_code FROM _b_db
-                     WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
-                     EXCEPT SELECT dossier_id, db_code FROM dossier_databases
-                     WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check'))
-                    UNION ALL
-                    (SELECT dossier_id, db_code FROM dossier_databases
-                     WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
-                     EXCEPT SELECT dossier_id, db_code FROM _b_db
-                     WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check'))
-                )
-                UNION ALL SELECT dossier_id FROM (
-                    SELECT dossier_id, status, event_at FROM _b_ev
-                    WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
-                    EXCEPT SELECT dossier_id, status, event_at FROM dossier_events
-                    WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
-                )
-            ) THEN 'updated' ELSE 'unchanged' END
-            WHERE outcome = 'check'
-            """
-        )
+        if con.execute("SELECT count(*) FROM _b_cmp WHERE outcome = 'check'").fetchone()[0]:  # type: ignore[index]
+            con.execute(
+                """
+                UPDATE _b_cmp SET outcome = CASE WHEN dossier_id IN (
+                    SELECT dossier_id FROM (
+                        (SELECT dossier_id, requested_at, completed_at FROM _b_sup
+                         WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
+                         EXCEPT SELECT dossier_id, requested_at, completed_at FROM dossier_supplements
+                         WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check'))
+                        UNION ALL
+                        (SELECT dossier_id, requested_at, completed_at FROM dossier_supplements
+                         WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
+                         EXCEPT SELECT dossier_id, requested_at, completed_at FROM _b_sup
+                         WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check'))
+                    )
+                    UNION ALL SELECT dossier_id FROM (
+                        (SELECT dossier_id, db_code FROM _b_db
+                         WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
+                         EXCEPT SELECT dossier_id, db_code FROM dossier_databases
+                         WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check'))
+                        UNION ALL
+                        (SELECT dossier_id, db_code FROM dossier_databases
+                         WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
+                         EXCEPT SELECT dossier_id, db_code FROM _b_db
+                         WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check'))
+                    )
+                    UNION ALL SELECT dossier_id FROM (
+                        SELECT dossier_id, status, event_at FROM _b_ev
+                        WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
+                        EXCEPT SELECT dossier_id, status, event_at FROM dossier_events
+                        WHERE dossier_id IN (SELECT dossier_id FROM _b_cmp WHERE outcome = 'check')
+                    )
+                ) THEN 'updated' ELSE 'unchanged' END
+                WHERE outcome = 'check'
+                """
+            )
         for outcome, n in con.execute("SELECT outcome, count(*) FROM _b_cmp GROUP BY outcome").fetchall():
             outcomes[outcome] += n
         written = "(SELECT dossier_id FROM _b_cmp WHERE outcome <> 'unchanged')"
         if not con.execute(f"SELECT count(*) FROM {written}").fetchone()[0]:  # type: ignore[index]
             return
-        for table in ("dossiers", "dossier_supplements", "dossier_databases"):
-            con.execute(f"DELETE FROM {table} WHERE dossier_id IN {written}")
+        # only keys stored before have rows to replace (supplements and databases come with their dossier row)
+        replaced = "(SELECT dossier_id FROM _b_cmp WHERE outcome <> 'unchanged' AND has_old)"
+        if con.execute(f"SELECT count(*) FROM {replaced}").fetchone()[0]:  # type: ignore[index]
+            for table in ("dossiers", "dossier_supplements", "dossier_databases"):
+                con.execute(f"DELETE FROM {table} WHERE dossier_id IN {replaced}")
         con.execute(f"INSERT INTO dossiers ({cols}, ingested_at) SELECT {cols}, ? FROM _b_main "
                     f"WHERE dossier_id IN {written}", [now])  # fmt: skip
         # one certified version per key in _b_* (several go the reference way), so the child rows are unique;
