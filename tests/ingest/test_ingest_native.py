@@ -106,11 +106,19 @@ def _bad_records() -> list[dict[str, Any]]:
     return out
 
 
+def _readable_bad_records(tmp_path: Path) -> list[dict[str, Any]]:
+    """The bad records DuckDB reads with the schema (each alone in a file)."""
+    return [
+        r
+        for i, r in enumerate(_bad_records())
+        if _native_readable("dossiers", _write(tmp_path / f"one{i}.jsonl", [r], "jsonl"))
+    ]
+
+
 def test_bad_values_are_judged_by_the_parser(tmp_path: Path) -> None:
     """Each bad value alone in a file: DuckDB reads most such files (SQL then refuses to certify the record and the
     parser judges it); the others (a list sent as a string, a list of numbers…) go to the reference path whole."""
-    readable = [r for i, r in enumerate(_bad_records())
-                if _native_readable("dossiers", _write(tmp_path / f"one{i}.jsonl", [r], "jsonl"))]  # fmt: skip
+    readable = _readable_bad_records(tmp_path)
     assert len(readable) >= 30
     plain = list(bench_dossiers(20, seed=8, start=1_000))  # other keys than the bad records'
     records = [x for pair in zip(plain, readable, strict=False) for x in pair] + readable[len(plain) :]
@@ -238,3 +246,16 @@ def test_flat_files_native_equals_per_record(tmp_path: Path, fmt: str, monkeypat
     reports = results[0][0]
     assert reports[0]["accepted"] + reports[0]["rejected"] == 60 and reports[0]["accepted"] >= 55
     assert reports[1]["unchanged"] == reports[0]["accepted"]
+
+
+def test_files_in_several_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file longer than a chunk (``NATIVE_CHUNK``) goes in several transactions: same result as one chunk."""
+    from chiso766.store import load
+
+    records = [*_readable_bad_records(tmp_path), *bench_dossiers(50, seed=31, start=2_000)]
+    records[60]["MaHoSo"] = records[3]["MaHoSo"]  # a second version of a key in another chunk
+    assert _native_readable("dossiers", _write(tmp_path / "all.jsonl", records, "jsonl"))
+    single = assert_same([("dossiers", records, 5)], tmp_path / "one")
+    monkeypatch.setattr(load, "NATIVE_CHUNK", 10)  # chunks of 10 records: 2 batches of 5
+    several = assert_same([("dossiers", records, 5)], tmp_path / "many")
+    assert several == single
