@@ -61,10 +61,12 @@ def fact_sums_sql(
     online: str = "online",
     scope: Callable[[str], str] = lambda code: "TRUE",
     weight: str = "1",
+    ordered: bool = False,
 ) -> str:
     """Long (period_id, unit_code, indicator_code, numerator, denominator) sums of a facts table, pooled over
     ``unit_closure`` ancestors in ONE scan of the facts (wide sums, then unpivoted). ``weight`` (+1/−1) serves
-    deltas.
+    deltas. ``ordered`` sorts the (small) wide table by period before unpivoting it, so the long rows come out
+    clustered by period without sorting them (the unpivot is a streaming cross join with the indicator list).
 
     Sums are decomposable: the facts are first counted per (period, unit); a unit's pooled sum is then its own
     (depth-0 closure row) plus the sum over its proper descendants (``depth > 0`` rows). Only internal units
@@ -101,11 +103,15 @@ def fact_sums_sql(
         f"COALESCE(o.unit_code, a.unit_code) AS unit_code, {combined} "
         f"FROM own o FULL OUTER JOIN below a ON a.period_id = o.period_id AND a.unit_code = o.unit_code)"
     )
-    unpivot = " UNION ALL ".join(
-        f"SELECT period_id, unit_code, '{code}' AS indicator_code, n_{i} AS numerator, d_{i} AS denominator FROM w"
-        for i, (code, _num, _den) in enumerate(specs)
+    indicators = ", ".join(f"({i}, '{code}')" for i, (code, _num, _den) in enumerate(specs))
+    numerator = " ".join(f"WHEN {i} THEN w.n_{i}" for i in range(len(specs)))
+    denominator = " ".join(f"WHEN {i} THEN w.d_{i}" for i in range(len(specs)))
+    source = "(SELECT * FROM w ORDER BY period_id) w" if ordered else "w"
+    return (
+        f"WITH {wide} SELECT w.period_id, w.unit_code, i.code AS indicator_code, "
+        f"CASE i.k {numerator} END AS numerator, CASE i.k {denominator} END AS denominator "
+        f"FROM {source} CROSS JOIN (VALUES {indicators}) i(k, code)"
     )
-    return f"WITH {wide} {unpivot}"
 
 
 def build_facts(con: duckdb.DuckDBPyConnection, options: FactsOptions = FactsOptions()) -> None:
@@ -159,6 +165,31 @@ def counters_sql(
     facts must already be filtered by :func:`filter_catalogue_facts`. The facts tables are read under the given
     names (``LiveIndex`` keeps its own as ``mat_*``).
     """
+    parts = counters_parts_sql(
+        methodology,
+        procedure_code,
+        dossier_facts=dossier_facts,
+        petition_facts=petition_facts,
+        catalogue_facts=catalogue_facts,
+    )
+    return " UNION ALL ".join(f"({p})" for p in parts)
+
+
+def counters_parts_sql(
+    methodology: Methodology,
+    procedure_code: str | None = None,
+    *,
+    dossier_facts: str = "dossier_facts",
+    petition_facts: str = "petition_facts",
+    catalogue_facts: str = "catalogue_facts",
+    catalogue_static: tuple[str, str] | None = None,
+    ordered: bool = False,
+) -> list[str]:
+    """The rows of :func:`counters_sql` as disjoint SELECTs (dossier, PAKN, catalogue indicators), each with the
+    final columns. ``ordered``: each part's rows come out clustered by period (``LiveIndex`` inserts them one
+    after the other, so an update touching a few periods reads only their row groups) — the dossier part by
+    sorting its small wide table before unpivoting, the others by sorting their rows. ``catalogue_static``: the
+    materialised static halves of the catalogue counts (see :func:`catalogue_counts_sql`)."""
     online = online_column(methodology)
     modes = included_indicators(methodology, procedure_code is not None)
     counted = [c for c, m in modes.items() if m is not ProcedureFilter.NULL]
@@ -173,19 +204,22 @@ def counters_sql(
     ):
         chosen = [spec for spec in specs if spec[0] in counted]
         if chosen:
-            parts.append(fact_sums_sql(table, unit_column, where, chosen, online, scope))
+            parts.append(fact_sums_sql(table, unit_column, where, chosen, online, scope, ordered=ordered))
     catalogue_codes = ", ".join(f"'{c}'" for c in counted) or "''"
+    order = " ORDER BY period_id" if ordered else ""
+    catalogue = catalogue_counts_sql(catalogue_facts, catalogue_static)
     parts.append(
         "SELECT period_id, unit_code, indicator_code, numerator, denominator "
-        f"FROM ({catalogue_counts_sql(catalogue_facts)}) cat WHERE indicator_code IN ({catalogue_codes})"
+        f"FROM ({catalogue}) cat WHERE indicator_code IN ({catalogue_codes})"
+        f" AND (numerator <> 0 OR denominator <> 0){order}"
     )
-    pooled = " UNION ALL ".join(f"({p})" for p in parts)
-    return f"""
-        SELECT period_id, unit_code, indicator_code,
+    return [
+        f"""SELECT period_id, unit_code, indicator_code,
                CAST(numerator AS BIGINT) AS numerator, CAST(denominator AS BIGINT) AS denominator
-        FROM ({pooled}) pooled
-        WHERE numerator <> 0 OR denominator <> 0
-    """
+        FROM ({p}) pooled
+        WHERE numerator <> 0 OR denominator <> 0"""
+        for p in parts
+    ]
 
 
 def unit_counts(

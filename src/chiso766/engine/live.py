@@ -34,7 +34,7 @@ from chiso766.engine.counters import (
     DOSSIER_INDICATORS,
     PETITION_INDICATORS,
     FactsOptions,
-    counters_sql,
+    counters_parts_sql,
     fact_sums_sql,
     online_column,
 )
@@ -126,14 +126,19 @@ class LiveIndex:
             con.execute(
                 f"CREATE TABLE {table} AS {sql.replace('FROM static_items', 'FROM mat_catalogue_static_items')}"
             )
-        counters = counters_sql(
+        # Each part comes out clustered by period (no sort of the long table): inserted one after the other.
+        parts = counters_parts_sql(
             self.methodology,
             dossier_facts="mat_dossier_facts",
             petition_facts="mat_petition_facts",
             catalogue_facts="mat_catalogue_facts",
+            catalogue_static=STATIC_TABLES,
+            ordered=True,
         )
         con.execute("DROP TABLE IF EXISTS mat_counters")
-        con.execute(f"CREATE TABLE mat_counters AS SELECT * FROM ({counters}) c ORDER BY period_id")
+        con.execute(f"CREATE TABLE mat_counters AS {parts[0]}")
+        for part in parts[1:]:
+            con.execute(f"INSERT INTO mat_counters {part}")
         for table in ("dossier_facts", "petition_facts", "catalogue_facts", "counters"):
             con.execute(f"DROP TABLE IF EXISTS {table}")  # as before: no stale plain facts next to the mat_ ones
         con.execute("CREATE TABLE IF NOT EXISTS live_state (watermark TIMESTAMP, as_of TIMESTAMP)")
