@@ -24,6 +24,7 @@ PERIODS = [
 TABLES = {
     "mat_counters": "period_id, unit_code, indicator_code",
     "mat_dossier_facts": "period_id, dossier_id",
+    "mat_dossier_bounds": "dossier_id",
     "mat_petition_facts": "period_id, petition_id",
     "mat_catalogue_facts": "period_id, indicator_code, unit_code, item_code",
     "mat_dossier_usage": "period_id, unit_code, procedure_code",
