@@ -101,6 +101,7 @@ def dossier_wide_sql(
         for i, (_code, num, _den) in enumerate(specs)
     )
     sums = ", ".join(f"SUM(n_{i}) AS n_{i}, SUM(d_{i}) AS d_{i}" for i in range(n))
+    ld = dialect.local_date
     x_at = "CASE WHEN b.received_at > b.first_terminal_at THEN b.received_at ELSE b.first_terminal_at END"
     y_at = "CASE WHEN b.received_at > b.last_known_at THEN b.received_at ELSE b.last_known_at END"
     on_time = f"CASE WHEN {dialect.seconds_between('b.due_at', 'h.open_end_at')} - 0 <= 0 THEN TRUE ELSE FALSE END"
@@ -115,16 +116,29 @@ def dossier_wide_sql(
     )
     return f"""
 WITH
+-- The days of each closed period (as_of_at = end_at): there an instant t is in [start_at, end_at) iff its local
+-- date is in [start_date, end_date), so membership by instants is an equi-join on local dates.
+period_days AS (
+    SELECT p.period_id, p.end_date, c.day
+    FROM {periods} p JOIN calendar c ON c.day >= p.start_date AND c.day < p.end_date
+    WHERE p.as_of_at >= p.end_at
+),
 -- judged rows (stored) and settled rows (the final facts, for every period where the dossier is settled)
 route_rows AS (
     SELECT f.period_id, f.unit_code, {flags}
     FROM {facts} f JOIN {periods} p ON p.period_id = f.period_id
     UNION ALL
+    SELECT pd.period_id, f.unit_code, {flags}
+    FROM {bounds} b
+    JOIN {facts} f ON f.dossier_id = b.dossier_id AND f.period_id = '{FINAL_PERIOD}'
+    JOIN period_days pd ON pd.day = {ld(x_at)}
+    WHERE b.first_terminal_at IS NOT NULL AND {ld(y_at)} < pd.end_date
+    UNION ALL
     SELECT p.period_id, f.unit_code, {flags}
     FROM {bounds} b
     JOIN {facts} f ON f.dossier_id = b.dossier_id AND f.period_id = '{FINAL_PERIOD}'
     JOIN {periods} p ON {x_at} >= p.start_at AND {y_at} < p.end_at
-    WHERE b.first_terminal_at IS NOT NULL AND {y_at} <= p.as_of_at
+    WHERE b.first_terminal_at IS NOT NULL AND {y_at} <= p.as_of_at AND p.as_of_at < p.end_at
 ),
 -- unknown rows, per distinct horizon; k_floor bounds the join (K >= E or K > A implies K >= min(E, A))
 horizons AS (
@@ -144,11 +158,17 @@ unknown_counts AS (
     FROM unknown_rows GROUP BY end_at, as_of_at, unit_code
 ),
 received AS (
-    SELECT p.period_id, b.unit_code, COUNT(*) AS recv
-    FROM {bounds} b
-    JOIN {periods} p ON b.received_at >= p.start_at AND b.received_at < p.end_at
-    WHERE b.received_at <= p.as_of_at
-    GROUP BY p.period_id, b.unit_code
+    SELECT period_id, unit_code, COUNT(*) AS recv
+    FROM (
+        SELECT pd.period_id, b.unit_code
+        FROM {bounds} b JOIN period_days pd ON pd.day = {ld("b.received_at")}
+        UNION ALL
+        SELECT p.period_id, b.unit_code
+        FROM {bounds} b
+        JOIN {periods} p ON b.received_at >= p.start_at AND b.received_at < p.end_at
+        WHERE b.received_at <= p.as_of_at AND p.as_of_at < p.end_at
+    ) r
+    GROUP BY period_id, unit_code
 )
 SELECT period_id, unit_code, {sums}
 FROM (

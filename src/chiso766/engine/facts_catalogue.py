@@ -271,12 +271,18 @@ JOIN units u ON u.unit_code = db.unit_code
 WHERE db.procedure_code IS NOT NULL"""
 
 
-def dossier_usage_sql(arrivals: str, periods: str = "period_structure", weight: str | None = None) -> str:
+def dossier_usage_sql(
+    arrivals: str, periods: str = "period_structure", weight: str | None = None, dialect: Dialect = DUCKDB
+) -> str:
     """One SELECT (no WITH): per ``(period_id, unit_code, procedure_code)`` the counts of :data:`USAGE_COUNTS`
     over the arrivals (rows of :func:`dossier_arrivals_sql`, table or CTE ``arrivals``) that arrived in the
     period (Cat-arrival: ``[start_at, end_at)`` and ``<= as_of_at`` of ``periods``). A fee count counts
     dossiers of a TTHC with ``has_fee`` in ``procedures``. ``weight`` (a column of ``arrivals``) weighs each
     row (±1 for the incremental deltas); without it only keys with a dossier appear.
+
+    A closed period (``as_of_at = end_at``) holds an instant iff it holds its local date, so arrivals are matched
+    to closed periods by an equi-join on the days of each period (``calendar``), and to provisional ones by
+    their instants.
     """
     for name in (arrivals, periods):
         _check_table_name(name)
@@ -285,12 +291,23 @@ def dossier_usage_sql(arrivals: str, periods: str = "period_structure", weight: 
         f"CAST(SUM(CASE WHEN {cond} THEN {w} ELSE 0 END) AS BIGINT) AS {name}" for name, cond in USAGE_COUNTS.items()
     )
     return f"""
-SELECT ps.period_id, a.unit_code, a.procedure_code,
+SELECT a.period_id, a.unit_code, a.procedure_code,
        {counts}
-FROM {periods} ps
-JOIN {arrivals} a ON a.arrived_at >= ps.start_at AND a.arrived_at < ps.end_at AND a.arrived_at <= ps.as_of_at
+FROM (
+    SELECT pd.period_id, x.*
+    FROM {arrivals} x
+    JOIN (SELECT p.period_id, c.day FROM {periods} p
+          JOIN calendar c ON c.day >= p.start_date AND c.day < p.end_date
+          WHERE p.as_of_at >= p.end_at) pd
+      ON pd.day = {dialect.local_date("x.arrived_at")}
+    UNION ALL
+    SELECT ps.period_id, x.*
+    FROM {periods} ps
+    JOIN {arrivals} x ON x.arrived_at >= ps.start_at AND x.arrived_at < ps.end_at AND x.arrived_at <= ps.as_of_at
+    WHERE ps.as_of_at < ps.end_at
+) a
 LEFT JOIN procedures t ON t.procedure_code = a.procedure_code
-GROUP BY ps.period_id, a.unit_code, a.procedure_code"""
+GROUP BY a.period_id, a.unit_code, a.procedure_code"""
 
 
 def catalogue_facts_sql(
@@ -342,7 +359,7 @@ dossier_arrivals AS (
 {dossier_arrivals_sql(codes)}
 ),
 dossier_usage AS (
-{dossier_usage_sql("dossier_arrivals")}
+{dossier_usage_sql("dossier_arrivals", dialect=dialect)}
 ),"""
     else:
         _check_table_name(usage_table)
@@ -569,10 +586,20 @@ f12_click_verdicts AS (
     LEFT JOIN calendar kc ON kc.day = c.clicked_on
     LEFT JOIN calendar kd ON kd.day = cd.decided_on
 ),
+-- The latest QĐCB known at the horizon can be due only if its deadline is not before the period's first day,
+-- which needs idx(decided) >= idx(start) - n (working-day index never decreases with the day). So it is the
+-- latest decision dated in that window when one is, and a decision outside it (or outside the calendar, which
+-- the deadline check below joins) is never due: the window's days are enough, joined to decisions by date.
+f12_window AS (
+    SELECT ps.period_id, c.day
+    FROM period_structure ps
+    JOIN calendar ks ON ks.day = ps.start_date
+    JOIN calendar c ON c.day <= ps.horizon_date AND c.working_day_index >= ks.working_day_index - {n12}
+),
 f12_latest AS (
-    SELECT ps.period_id, dc.owner, dc.procedure_code, MAX(dc.decided_on) AS decided_on
-    FROM period_structure ps JOIN decisions dc ON dc.decided_on <= ps.horizon_date
-    GROUP BY ps.period_id, dc.owner, dc.procedure_code
+    SELECT w.period_id, dc.owner, dc.procedure_code, MAX(dc.decided_on) AS decided_on
+    FROM f12_window w JOIN decisions dc ON dc.decided_on = w.day
+    GROUP BY w.period_id, dc.owner, dc.procedure_code
 ),
 f12_due AS (
     SELECT l.period_id, l.owner, l.procedure_code, 2 AS verdict

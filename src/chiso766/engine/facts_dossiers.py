@@ -129,6 +129,58 @@ _STATIC_FLAGS = """CASE WHEN {t}.channel = '2' THEN TRUE ELSE FALSE END AS onlin
            {t}.has_result_code, {t}.result_synced_to_store, {t}.vneid, {t}.disliked, {t}.population_db_linked"""
 
 
+_ROUTE = """CASE WHEN r.received_at >= p.start_at THEN TRUE ELSE FALSE END AS in_recv,
+           CASE
+               WHEN r.first_terminal_at IS NOT NULL AND r.last_known_at < p.end_at AND r.last_known_at <= p.as_of_at
+                   THEN 'settled'
+               WHEN r.due_at IS NOT NULL
+                    AND (r.first_known_at IS NULL OR r.first_known_at >= p.end_at OR r.first_known_at > p.as_of_at)
+                   THEN 'unknown'
+               ELSE 'judged'
+           END AS route"""
+_MEMBER = """r.received_at < p.end_at AND r.received_at <= p.as_of_at
+     AND (r.received_at >= p.start_at
+          OR r.first_terminal_at IS NULL
+          OR r.first_terminal_at >= p.start_at
+          OR r.first_terminal_at > p.as_of_at)"""
+_CANDIDATES = f"""candidates AS (
+    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
+           {_ROUTE}
+    FROM received r
+    JOIN period_structure p
+      ON {_MEMBER}
+),"""
+# The compact output needs only the 'judged' candidates: two range joins (each bounded below and above) find
+# a superset of them, routed as above. With a due date, a judged row has something known at the horizon
+# (K < E) and not everything (L >= E, L > A, or never finished), so K < E and L' >= min(E, A); without one,
+# every row is judged and membership gives r < E and max(r, ft') >= min(S, A) (' = never when unknown).
+_NEVER_AT = "CAST('9999-12-31 00:00:00' AS TIMESTAMP)"
+_JUDGED_CANDIDATES = f"""candidates AS (
+    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
+           {_ROUTE}
+    FROM (
+        SELECT x.*, x.first_known_at AS lo,
+               CASE WHEN x.first_terminal_at IS NULL THEN {_NEVER_AT} ELSE x.last_known_at END AS hi
+        FROM received x WHERE x.due_at IS NOT NULL AND x.first_known_at IS NOT NULL
+    ) r
+    JOIN (SELECT *, CASE WHEN as_of_at < end_at THEN as_of_at ELSE end_at END AS floor_at FROM period_structure) p
+      ON r.lo < p.end_at AND r.hi >= p.floor_at
+    WHERE {_MEMBER}
+    UNION ALL
+    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
+           {_ROUTE}
+    FROM (
+        SELECT x.*, x.received_at AS lo,
+               CASE WHEN x.first_terminal_at IS NULL OR x.first_terminal_at > x.received_at
+                    THEN COALESCE(x.first_terminal_at, {_NEVER_AT}) ELSE x.received_at END AS hi
+        FROM received x WHERE x.due_at IS NULL
+    ) r
+    JOIN (SELECT *, CASE WHEN as_of_at < start_at THEN as_of_at ELSE start_at END AS floor_at
+          FROM period_structure) p
+      ON r.lo < p.end_at AND r.hi >= p.floor_at
+    WHERE {_MEMBER}
+),"""
+
 # Flags derived from the _STATIC_FLAGS columns (unqualified), the same in every row of a dossier.
 _DERIVED_FLAGS = """CASE WHEN requires_paper_result AND has_result_file THEN TRUE ELSE FALSE END AS e_result,  -- 4.1
         -- 4.2 (D-4.2-1): the paper-result qualifier applies to the result file only
@@ -227,6 +279,7 @@ def _dossier_facts_sql(dialect: Dialect, population_db_codes: Sequence[str], out
     population_db_filter = f"db_code IN ({', '.join(_sql_string(c) for c in codes)})" if codes else "1 = 0"
     judged_sources = "SELECT * FROM flags" + (" UNION ALL SELECT * FROM unknown_flags" if output == "rows" else "")
     final_select = {"rows": _ROWS_SELECT, "compact": _COMPACT_SELECT, "bounds": _BOUNDS_SELECT}[output]
+    candidates = _JUDGED_CANDIDATES if output == "compact" else _CANDIDATES
     return f"""
 WITH
 -- D-gen-3: a unit's MaDinhDanh matched to the MaHoSo prefix (one unit per id, deterministically).
@@ -346,25 +399,7 @@ received AS (
 -- route: 'settled' = finished and everything known at the horizon (the facts are the dossier's final facts,
 -- judged once); 'unknown' = nothing but the reception known and a due date (open, judged inline);
 -- 'judged' = the rest, judged at the period's horizon.
-candidates AS (
-    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
-           CASE WHEN r.received_at >= p.start_at THEN TRUE ELSE FALSE END AS in_recv,
-           CASE
-               WHEN r.first_terminal_at IS NOT NULL AND r.last_known_at < p.end_at AND r.last_known_at <= p.as_of_at
-                   THEN 'settled'
-               WHEN r.due_at IS NOT NULL
-                    AND (r.first_known_at IS NULL OR r.first_known_at >= p.end_at OR r.first_known_at > p.as_of_at)
-                   THEN 'unknown'
-               ELSE 'judged'
-           END AS route
-    FROM received r
-    JOIN period_structure p
-      ON r.received_at < p.end_at AND r.received_at <= p.as_of_at
-     AND (r.received_at >= p.start_at
-          OR r.first_terminal_at IS NULL
-          OR r.first_terminal_at >= p.start_at
-          OR r.first_terminal_at > p.as_of_at)
-),
+{candidates}
 period_bounds AS (
     SELECT MIN(start_at) AS min_start_at, MAX(end_at) AS max_end_at, MAX(as_of_at) AS max_as_of_at
     FROM period_structure
