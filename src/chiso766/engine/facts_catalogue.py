@@ -286,10 +286,15 @@ def dossier_usage_sql(
     """
     for name in (arrivals, periods):
         _check_table_name(name)
-    w = "1" if weight is None else f"a.{weight}"
-    counts = ",\n       ".join(
-        f"CAST(SUM(CASE WHEN {cond} THEN {w} ELSE 0 END) AS BIGINT) AS {name}" for name, cond in USAGE_COUNTS.items()
-    )
+    if weight is None:  # COUNT keeps BIGINT states (SUM of integers widens to 128 bits in DuckDB)
+        counts = ",\n       ".join(
+            f"COUNT(CASE WHEN {cond} THEN 1 END) AS {name}" for name, cond in USAGE_COUNTS.items()
+        )
+    else:
+        counts = ",\n       ".join(
+            f"CAST(SUM(CASE WHEN {cond} THEN a.{weight} ELSE 0 END) AS BIGINT) AS {name}"
+            for name, cond in USAGE_COUNTS.items()
+        )
     return f"""
 SELECT a.period_id, a.unit_code, a.procedure_code,
        {counts}
@@ -801,8 +806,8 @@ dynamic_items AS (
 -- per (P, c): P's hit items that are not static hits, and P's items that are not static items
 dynamic_counts AS (
     SELECT d.period_id, d.unit_code, d.indicator_code,
-           SUM(CASE WHEN d.hit = 1 AND COALESCE(s.hit, 0) = 0 THEN 1 ELSE 0 END) AS numerator,
-           SUM(CASE WHEN s.item_code IS NULL THEN 1 ELSE 0 END) AS denominator
+           COUNT(CASE WHEN d.hit = 1 AND COALESCE(s.hit, 0) = 0 THEN 1 END) AS numerator,
+           COUNT(CASE WHEN s.item_code IS NULL THEN 1 END) AS denominator
     FROM dynamic_items d
     LEFT JOIN static_items s
       ON s.unit_code = d.unit_code AND s.indicator_code = d.indicator_code AND s.item_code = d.item_code
