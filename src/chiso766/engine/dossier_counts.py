@@ -100,7 +100,11 @@ def dossier_wide_sql(
         f"recv AS n_{i}, recv AS d_{i}" if num == RECEIVED else f"0 AS n_{i}, 0 AS d_{i}"
         for i, (_code, num, _den) in enumerate(specs)
     )
-    sums = ", ".join(f"SUM(n_{i}) AS n_{i}, SUM(d_{i}) AS d_{i}" for i in range(n))
+    combined = ",\n       ".join(
+        f"COALESCE(r.n_{i}, 0) + COALESCE(u.n_{i}, 0) + COALESCE(c.n_{i}, 0) AS n_{i}, "
+        f"COALESCE(r.d_{i}, 0) + COALESCE(u.d_{i}, 0) + COALESCE(c.d_{i}, 0) AS d_{i}"
+        for i in range(n)
+    )
     ld = dialect.local_date
     x_at = "CASE WHEN b.received_at > b.first_terminal_at THEN b.received_at ELSE b.first_terminal_at END"
     y_at = "CASE WHEN b.received_at > b.last_known_at THEN b.received_at ELSE b.last_known_at END"
@@ -169,18 +173,28 @@ received AS (
         WHERE b.received_at <= p.as_of_at AND p.as_of_at < p.end_at
     ) r
     GROUP BY period_id, unit_code
-)
-SELECT period_id, unit_code, {sums}
-FROM (
+),
+-- the three parts, each with one row per key, side by side (a key may be missing from any of them)
+route_counts AS (
     SELECT period_id, unit_code, {_counts(specs, online)}
     FROM route_rows GROUP BY period_id, unit_code
-    UNION ALL
+),
+unknown_by_period AS (
     SELECT p.period_id, u.unit_code, {columns}
     FROM unknown_counts u JOIN {periods} p ON p.end_at = u.end_at AND p.as_of_at = u.as_of_at
-    UNION ALL
+),
+received_counts AS (
     SELECT period_id, unit_code, {received} FROM received
-) x
-GROUP BY period_id, unit_code
+)
+SELECT COALESCE(r.period_id, u.period_id, c.period_id) AS period_id,
+       COALESCE(r.unit_code, u.unit_code, c.unit_code) AS unit_code,
+       {combined}
+FROM route_counts r
+FULL OUTER JOIN unknown_by_period u
+  ON u.period_id = r.period_id AND {dialect.null_safe_equal("u.unit_code", "r.unit_code")}
+FULL OUTER JOIN received_counts c
+  ON c.period_id = COALESCE(r.period_id, u.period_id)
+ AND {dialect.null_safe_equal("c.unit_code", "COALESCE(r.unit_code, u.unit_code)")}
 """
 
 
