@@ -646,16 +646,22 @@ counted_services AS (
     FROM services s JOIN units u ON u.unit_code = s.unit_code
     WHERE s.status IN ('public', 'pending_withdrawal', 'testing')
 ),
+-- The nearest unit depends on the dossier's unit and TTHC only: found once per pair, not per period.
+online_pairs AS (
+    SELECT DISTINCT unit_code, procedure_code FROM dossier_usage WHERE n_online > 0
+),
 online_dossier_candidates AS (
-    SELECT du.period_id, du.unit_code AS dossier_unit, du.procedure_code, cs.unit_code, cs.service_code, c.depth,
-           MIN(c.depth) OVER (PARTITION BY du.period_id, du.unit_code, du.procedure_code) AS nearest
-    FROM dossier_usage du
-    JOIN unit_closure c ON c.descendant = du.unit_code
-    JOIN counted_services cs ON cs.unit_code = c.ancestor AND cs.procedure_code = du.procedure_code
-    WHERE du.n_online > 0
+    SELECT op.unit_code AS dossier_unit, op.procedure_code, cs.unit_code, cs.service_code, c.depth,
+           MIN(c.depth) OVER (PARTITION BY op.unit_code, op.procedure_code) AS nearest
+    FROM online_pairs op
+    JOIN unit_closure c ON c.descendant = op.unit_code
+    JOIN counted_services cs ON cs.unit_code = c.ancestor AND cs.procedure_code = op.procedure_code
 ),
 used_services AS (
-    SELECT DISTINCT period_id, unit_code, service_code FROM online_dossier_candidates WHERE depth = nearest
+    SELECT DISTINCT du.period_id, oc.unit_code, oc.service_code
+    FROM dossier_usage du
+    JOIN online_dossier_candidates oc ON oc.dossier_unit = du.unit_code AND oc.procedure_code = du.procedure_code
+    WHERE du.n_online > 0 AND oc.depth = oc.nearest
 ),
 
 -- 3.5 / 3.5b (the fee counts of dossier_usage count fee-TTHC dossiers only)
@@ -672,7 +678,9 @@ f35b AS (
 f45_evidence AS (
     SELECT du.period_id, c.ancestor AS unit_code, du.procedure_code,
            MAX(CASE WHEN du.n_received_population > 0 THEN 1 ELSE 0 END) AS connected
-    FROM dossier_usage du JOIN unit_closure c ON c.descendant = du.unit_code
+    FROM dossier_usage du
+    JOIN unit_closure c ON c.descendant = du.unit_code
+    JOIN tthc t ON t.procedure_code = du.procedure_code AND t.citizen_applicant  -- only 4.5a items read it
     WHERE du.n_received > 0
     GROUP BY du.period_id, c.ancestor, du.procedure_code
 )
