@@ -134,6 +134,12 @@ def test_compact_counts_equal_the_row_sums_on_the_benchmark_generator(as_of: dat
         # a unit nobody resolves (NULL key) and a code outside the tree: counted nowhere, yet kept per key
         con.execute("UPDATE dossiers SET unit_code = NULL, id_prefix = 'NONE' WHERE hash(dossier_id) % 23 = 0")
         con.execute("UPDATE dossiers SET unit_code = 'ZZ.UNKNOWN' WHERE hash(dossier_id) % 29 = 0")
+        # due dates at the edges of a local day: 23:59:59 (on time at that day's end) and midnight (late at it)
+        for k, utc_time in ((0, "16:59:59"), (1, "17:00:00"), (2, "16:59:59.999999")):
+            con.execute(
+                f"UPDATE dossiers SET due_at = CAST(due_at AS DATE) + TIME '{utc_time}' "
+                f"WHERE due_at IS NOT NULL AND hash(dossier_id, 'due') % 5 = {k}"
+            )
         load_calendar_table(con)
         rebuild_unit_closure(con)
         _check(con, [*periods_of_year(2026), *RANGES], as_of)
