@@ -5,7 +5,11 @@
 
 - a dossier's (or PAKN's) facts depend only on its own records, the catalogue and the calendar, so only the
   changed records' fact rows are recomputed (``scope_table``); the counters move by the difference between
-  their new and old rows, summed over ``unit_closure`` ancestors — cost grows with the changed records;
+  their new and old rows, summed over ``unit_closure`` ancestors — cost grows with the changed records.
+  Dossier facts are kept compact (:mod:`chiso766.engine.dossier_counts`): ``mat_dossier_facts`` holds only the
+  rows judged at a horizon and one final-facts row per dossier (``period_id = '*'``), ``mat_dossier_bounds``
+  each dossier's judging instants; the settled and open (period, dossier) rows they stand for are counted,
+  never written, and an update counts a changed dossier's old rows at the old as-of, its new ones at the new;
 - catalogue indicators count DISTINCT procedures, which a difference cannot express. Their dossier-driven rows
   (3.2, 3.5, 3.5b, 4.5a) depend only on per-(period, unit, TTHC) dossier counts (``mat_dossier_usage``), which
   do move by differences: each dossier's arrival facts are kept (``mat_dossier_arrivals``), its old row gives
