@@ -168,7 +168,11 @@ class LiveIndex:
         since = "recorded_at > $w" if watermark is not None else "TRUE"
         params = {"w": watermark} if watermark is not None else {}
         kinds = {row[0] for row in con.execute(f"SELECT DISTINCT kind FROM changes WHERE {since}", params).fetchall()}
-        if kinds & {"unit", "procedure", "publication"}:
+        # A store materialised before the compact dossier facts has no bounds table: rebuild it once.
+        compact = con.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'mat_dossier_bounds'"
+        ).fetchone()
+        if kinds & {"unit", "procedure", "publication"} or not (compact and compact[0]):
             periods = self._periods()
             self.rebuild(periods, as_of)
             return UpdateReport(0, 0, len(periods), True, time.perf_counter() - started)
