@@ -629,14 +629,18 @@ def catalogue_static_sql(facts_table: str = "catalogue_facts") -> tuple[str, str
     return items, pooled
 
 
-def catalogue_counts_sql(facts_table: str = "catalogue_facts", static_tables: tuple[str, str] | None = None) -> str:
+def catalogue_counts_sql(
+    facts_table: str = "catalogue_facts",
+    static_tables: tuple[str, str] | None = None,
+    indicators: Sequence[str] | None = None,
+) -> str:
     """Numerator / denominator per (period_id, unit_code, indicator_code), pooled over ``unit_closure``.
 
     For each unit a (as an ancestor) and each period P of ``period_structure``, the rows of a's subtree that
     are static (``'*'``) or of P are counted once per item: ``denominator`` = |distinct items|, ``numerator`` =
     |distinct items with a hit among those rows|. Only (period, unit, indicator) with at least one item appear;
-    a missing row means 0/0. Inheritance of 1.1–1.3 by children (methodology ``children: inherit``) is left to
-    the counters step. Relies on the table's key ``(period_id, indicator_code, unit_code, item_code)`` being
+    a missing row means 0/0 (``indicators``: only those are read and counted). Inheritance of 1.1–1.3 by
+    children (methodology ``children: inherit``) is left to the counters step. Relies on the table's key ``(period_id, indicator_code, unit_code, item_code)`` being
     unique (as :func:`catalogue_facts_sql` writes it).
 
     How it is computed (no per-period copy of the static rows, no re-expansion of per-ancestor rows):
@@ -685,20 +689,23 @@ def catalogue_counts_sql(facts_table: str = "catalogue_facts", static_tables: tu
             _check_table_name(name)
         static_items = f"SELECT * FROM {static_tables[0]}"
         static_pooled = f"SELECT * FROM {static_tables[1]}"
+    chosen = _sql_strings(indicators) if indicators else "''"
+    only = "TRUE" if indicators is None else f"indicator_code IN ({chosen})"
+    only_f = "TRUE" if indicators is None else f"f.{only}"
     return f"""
 WITH
-static_items AS ({static_items}
-),
+static_items AS (SELECT * FROM ({static_items}
+) si WHERE {only}),
 dynamic_items AS (
     SELECT f.period_id, f.unit_code, f.indicator_code, f.item_code, {hit} AS hit
     FROM {facts_table} f JOIN period_structure ps ON ps.period_id = f.period_id
-    WHERE f.indicator_code IN ({local})
+    WHERE f.indicator_code IN ({local}) AND {only_f}
     UNION ALL
     SELECT f.period_id, c.ancestor AS unit_code, f.indicator_code, f.item_code, MAX({hit}) AS hit
     FROM {facts_table} f
     JOIN period_structure ps ON ps.period_id = f.period_id
     JOIN unit_closure c ON c.descendant = f.unit_code
-    WHERE f.indicator_code NOT IN ({local})
+    WHERE f.indicator_code NOT IN ({local}) AND {only_f}
     GROUP BY f.period_id, c.ancestor, f.indicator_code, f.item_code
 ),
 -- per (P, c): P's hit items that are not static hits, and P's items that are not static items
@@ -711,8 +718,8 @@ dynamic_counts AS (
       ON s.unit_code = d.unit_code AND s.indicator_code = d.indicator_code AND s.item_code = d.item_code
     GROUP BY d.period_id, d.unit_code, d.indicator_code
 ),
-static_pooled AS ({static_pooled}
-),
+static_pooled AS (SELECT * FROM ({static_pooled}
+) sp WHERE {only}),
 dynamic_pooled AS (
     SELECT period_id, unit_code, indicator_code, numerator, denominator
     FROM dynamic_counts WHERE indicator_code NOT IN ({one_unit})

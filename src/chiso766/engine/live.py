@@ -430,13 +430,15 @@ class LiveIndex:
             sql = catalogue_facts_sql(d, population_db_codes=codes_db, part="dynamic", usage_table="mat_dossier_usage")
             con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
         counted = {i.code for i in self.methodology.indicators} & set(CATALOGUE_INDICATORS)
+        if scoped:  # only dossier-driven rows were replaced: the other indicators' counts cannot have moved
+            counted &= set(DOSSIER_DRIVEN)
         code_list = ", ".join(f"'{c}'" for c in sorted(counted)) or "''"
+        counts = catalogue_counts_sql("mat_catalogue_facts", static_tables=STATIC_TABLES, indicators=sorted(counted))
         con.execute("DROP TABLE IF EXISTS live_catalogue")
         con.execute(
             f"CREATE TEMP TABLE live_catalogue AS SELECT period_id, unit_code, indicator_code, "
             f"CAST(numerator AS BIGINT) AS numerator, CAST(denominator AS BIGINT) AS denominator "
-            f"FROM ({catalogue_counts_sql('mat_catalogue_facts', static_tables=STATIC_TABLES)}) cc "
-            f"WHERE indicator_code IN ({code_list}) AND (numerator <> 0 OR denominator <> 0)"
+            f"FROM ({counts}) cc WHERE indicator_code IN ({code_list}) AND (numerator <> 0 OR denominator <> 0)"
         )
         # Replace every catalogue counter of the touched periods (rows that became 0/0 disappear).
         con.execute(f"DELETE FROM mat_counters WHERE period_id IN ({ids}) AND indicator_code IN ({code_list})")
