@@ -640,8 +640,8 @@ def catalogue_counts_sql(
     are static (``'*'``) or of P are counted once per item: ``denominator`` = |distinct items|, ``numerator`` =
     |distinct items with a hit among those rows|. Only (period, unit, indicator) with at least one item appear;
     a missing row means 0/0 (``indicators``: only those are read and counted). Inheritance of 1.1–1.3 by
-    children (methodology ``children: inherit``) is left to the counters step. Relies on the table's key ``(period_id, indicator_code, unit_code, item_code)`` being
-    unique (as :func:`catalogue_facts_sql` writes it).
+    children (methodology ``children: inherit``) is left to the counters step. Relies on the table's key
+    ``(period_id, indicator_code, unit_code, item_code)`` being unique (as :func:`catalogue_facts_sql` writes it).
 
     How it is computed (no per-period copy of the static rows, no re-expansion of per-ancestor rows):
 
