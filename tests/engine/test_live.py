@@ -24,6 +24,7 @@ PERIODS = [
 TABLES = {
     "mat_counters": "period_id, unit_code, indicator_code",
     "mat_dossier_facts": "period_id, dossier_id",
+    "mat_dossier_bounds": "dossier_id",
     "mat_petition_facts": "period_id, petition_id",
     "mat_catalogue_facts": "period_id, indicator_code, unit_code, item_code",
     "mat_dossier_usage": "period_id, unit_code, procedure_code",
@@ -148,3 +149,16 @@ def test_nothing_changed_is_a_no_op() -> None:
         report = live.apply_changes()
         assert (report.dossiers, report.petitions, report.full_rebuild) == (0, 0, False)
         assert snapshot(store) == before
+
+
+def test_a_store_without_the_compact_dossier_tables_is_rebuilt() -> None:
+    """A store materialised by an engine before ``mat_dossier_bounds`` existed is rebuilt by the next update."""
+    one, _ = batches(6)
+    with Store() as store:
+        ingest(store, one)
+        live = LiveIndex(store, METHOD)
+        live.rebuild([parse_period("2026-08")])
+        expected = snapshot(store)
+        store.connection.execute("DROP TABLE mat_dossier_bounds")
+        assert live.apply_changes().full_rebuild
+        assert snapshot(store) == expected

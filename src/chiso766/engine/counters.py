@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import duckdb
 
 from chiso766.engine.dialect import DUCKDB, Dialect
+from chiso766.engine.dossier_counts import dossier_wide_sql
 from chiso766.engine.facts_catalogue import catalogue_counts_sql, catalogue_facts_sql
 from chiso766.engine.facts_dossiers import dossier_facts_sql
 from chiso766.engine.facts_petitions import petition_facts_sql
@@ -61,10 +62,12 @@ def fact_sums_sql(
     online: str = "online",
     scope: Callable[[str], str] = lambda code: "TRUE",
     weight: str = "1",
+    ordered: bool = False,
 ) -> str:
     """Long (period_id, unit_code, indicator_code, numerator, denominator) sums of a facts table, pooled over
     ``unit_closure`` ancestors in ONE scan of the facts (wide sums, then unpivoted). ``weight`` (+1/−1) serves
-    deltas.
+    deltas. ``ordered`` sorts the (small) wide table by period before unpivoting it, so the long rows come out
+    clustered by period without sorting them (the unpivot is a streaming cross join with the indicator list).
 
     Sums are decomposable: the facts are first counted per (period, unit); a unit's pooled sum is then its own
     (depth-0 closure row) plus the sum over its proper descendants (``depth > 0`` rows). Only internal units
@@ -83,15 +86,26 @@ def fact_sums_sql(
             f"SUM(CASE WHEN ({den}) AND {scope(code)} THEN {weight} ELSE 0 END) AS d_{i}"
             for i, (code, num, den) in enumerate(specs)
         )
-    rolled = ", ".join(f"SUM(b.n_{i}) AS n_{i}, SUM(b.d_{i}) AS d_{i}" for i in range(len(specs)))
+    wide = (
+        f"SELECT f.period_id, f.{unit_column} AS unit_code, {sums} FROM {table} f "
+        f"WHERE {where} GROUP BY f.period_id, f.{unit_column}"
+    )
+    return pooled_sums_sql(wide, [code for code, _num, _den in specs], ordered)
+
+
+def pooled_sums_sql(wide: str, codes: Sequence[str], ordered: bool = False) -> str:
+    """Long (period_id, unit_code, indicator_code, numerator, denominator) rows from ``wide``, a SELECT of
+    per-(period, unit) sums ``(period_id, unit_code, n_0, d_0, …)`` in the order of ``codes`` (one row per key),
+    pooled over ``unit_closure`` (see :func:`fact_sums_sql`) and unpivoted."""
+    n = len(codes)
+    rolled = ", ".join(f"SUM(b.n_{i}) AS n_{i}, SUM(b.d_{i}) AS d_{i}" for i in range(n))
     combined = ", ".join(
         f"COALESCE(o.n_{i}, 0) + COALESCE(a.n_{i}, 0) AS n_{i}, COALESCE(o.d_{i}, 0) + COALESCE(a.d_{i}, 0) AS d_{i}"
-        for i in range(len(specs))
+        for i in range(n)
     )
-    own_columns = ", ".join(f"b.n_{i}, b.d_{i}" for i in range(len(specs)))
-    wide = (
-        f"b AS (SELECT f.period_id, f.{unit_column} AS unit_code, {sums} FROM {table} f "
-        f"WHERE {where} GROUP BY f.period_id, f.{unit_column}), "
+    own_columns = ", ".join(f"b.n_{i}, b.d_{i}" for i in range(n))
+    pooled = (
+        f"b AS ({wide}), "
         f"own AS (SELECT b.period_id, c.ancestor AS unit_code, {own_columns} "
         f"FROM b JOIN unit_closure c ON c.descendant = b.unit_code AND c.depth = 0), "
         f"below AS (SELECT b.period_id, c.ancestor AS unit_code, {rolled} "
@@ -101,11 +115,15 @@ def fact_sums_sql(
         f"COALESCE(o.unit_code, a.unit_code) AS unit_code, {combined} "
         f"FROM own o FULL OUTER JOIN below a ON a.period_id = o.period_id AND a.unit_code = o.unit_code)"
     )
-    unpivot = " UNION ALL ".join(
-        f"SELECT period_id, unit_code, '{code}' AS indicator_code, n_{i} AS numerator, d_{i} AS denominator FROM w"
-        for i, (code, _num, _den) in enumerate(specs)
+    indicators = ", ".join(f"({i}, '{code}')" for i, code in enumerate(codes))
+    numerator = " ".join(f"WHEN {i} THEN w.n_{i}" for i in range(n))
+    denominator = " ".join(f"WHEN {i} THEN w.d_{i}" for i in range(n))
+    source = "(SELECT * FROM w ORDER BY period_id) w" if ordered else "w"
+    return (
+        f"WITH {pooled} SELECT w.period_id, w.unit_code, i.code AS indicator_code, "
+        f"CASE i.k {numerator} END AS numerator, CASE i.k {denominator} END AS denominator "
+        f"FROM {source} CROSS JOIN (VALUES {indicators}) i(k, code)"
     )
-    return f"WITH {wide} {unpivot}"
 
 
 def build_facts(con: duckdb.DuckDBPyConnection, options: FactsOptions = FactsOptions()) -> None:
@@ -159,6 +177,37 @@ def counters_sql(
     facts must already be filtered by :func:`filter_catalogue_facts`. The facts tables are read under the given
     names (``LiveIndex`` keeps its own as ``mat_*``).
     """
+    parts = counters_parts_sql(
+        methodology,
+        procedure_code,
+        dossier_facts=dossier_facts,
+        petition_facts=petition_facts,
+        catalogue_facts=catalogue_facts,
+    )
+    return " UNION ALL ".join(f"({p})" for p in parts)
+
+
+def counters_parts_sql(
+    methodology: Methodology,
+    procedure_code: str | None = None,
+    *,
+    dossier_facts: str = "dossier_facts",
+    petition_facts: str = "petition_facts",
+    catalogue_facts: str = "catalogue_facts",
+    catalogue_static: tuple[str, str] | None = None,
+    dossier_bounds: str | None = None,
+    ordered: bool = False,
+    dialect: Dialect = DUCKDB,
+) -> list[str]:
+    """The rows of :func:`counters_sql` as disjoint SELECTs (dossier, PAKN, catalogue indicators), each with the
+    final columns. ``ordered``: each part's rows come out clustered by period (``LiveIndex`` inserts them one
+    after the other, so an update touching a few periods reads only their row groups) — the dossier part by
+    sorting its small wide table before unpivoting, the others by sorting their rows. ``catalogue_static``: the
+    materialised static halves of the catalogue counts (see :func:`catalogue_counts_sql`). ``dossier_bounds``:
+    ``dossier_facts`` is the compact form (``output="compact"`` of :func:`dossier_facts_sql`) and this table its
+    bounds; the dossier sums come from :func:`~chiso766.engine.dossier_counts.dossier_wide_sql` (no TTHC filter)."""
+    if dossier_bounds is not None and procedure_code is not None:
+        raise ValueError("the compact dossier facts are never filtered by TTHC")
     online = online_column(methodology)
     modes = included_indicators(methodology, procedure_code is not None)
     counted = [c for c, m in modes.items() if m is not ProcedureFilter.NULL]
@@ -172,20 +221,28 @@ def counters_sql(
         (petition_facts, "holder_unit", "f.in_tree", PETITION_INDICATORS),
     ):
         chosen = [spec for spec in specs if spec[0] in counted]
-        if chosen:
-            parts.append(fact_sums_sql(table, unit_column, where, chosen, online, scope))
+        if not chosen:
+            continue
+        if table == dossier_facts and dossier_bounds is not None:
+            wide = dossier_wide_sql(dossier_facts, dossier_bounds, chosen, online, dialect)
+            parts.append(pooled_sums_sql(wide, [code for code, _num, _den in chosen], ordered))
+        else:
+            parts.append(fact_sums_sql(table, unit_column, where, chosen, online, scope, ordered=ordered))
     catalogue_codes = ", ".join(f"'{c}'" for c in counted) or "''"
+    order = " ORDER BY period_id" if ordered else ""
+    catalogue = catalogue_counts_sql(catalogue_facts, catalogue_static)
     parts.append(
         "SELECT period_id, unit_code, indicator_code, numerator, denominator "
-        f"FROM ({catalogue_counts_sql(catalogue_facts)}) cat WHERE indicator_code IN ({catalogue_codes})"
+        f"FROM ({catalogue}) cat WHERE indicator_code IN ({catalogue_codes})"
+        f" AND (numerator <> 0 OR denominator <> 0){order}"
     )
-    pooled = " UNION ALL ".join(f"({p})" for p in parts)
-    return f"""
-        SELECT period_id, unit_code, indicator_code,
+    return [
+        f"""SELECT period_id, unit_code, indicator_code,
                CAST(numerator AS BIGINT) AS numerator, CAST(denominator AS BIGINT) AS denominator
-        FROM ({pooled}) pooled
-        WHERE numerator <> 0 OR denominator <> 0
-    """
+        FROM ({p}) pooled
+        WHERE numerator <> 0 OR denominator <> 0"""
+        for p in parts
+    ]
 
 
 def unit_counts(

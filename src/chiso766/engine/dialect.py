@@ -40,6 +40,12 @@ class Dialect:
             return f"(unix_timestamp({end}) - unix_timestamp({start}))"
         return f"(epoch({end}) - epoch({start}))"
 
+    def null_safe_equal(self, left: str, right: str) -> str:
+        """``left = right`` where two NULLs are equal (a join key that may be NULL)."""
+        if self.name == "spark":
+            return f"({left} <=> {right})"
+        return f"({left} IS NOT DISTINCT FROM {right})"
+
     def days_between(self, start_date: str, end_date: str) -> str:
         """Calendar days from one date to another."""
         if self.name == "spark":

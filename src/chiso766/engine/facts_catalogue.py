@@ -128,8 +128,10 @@ from collections.abc import Sequence
 from typing import Literal
 
 from chiso766.engine.dialect import DUCKDB, Dialect
+from chiso766.engine.usage import ARRIVAL_COLUMNS, USAGE_COUNTS, dossier_arrivals_sql, dossier_usage_sql
 
 __all__ = [
+    "ARRIVAL_COLUMNS",
     "CATALOGUE_INDICATORS",
     "DOSSIER_DRIVEN",
     "MISS_REASONS",
@@ -203,96 +205,6 @@ def _check_table_name(name: str) -> None:
         raise ValueError(f"not a plain table name: {name!r}")
 
 
-ARRIVAL_COLUMNS: tuple[str, ...] = (
-    "dossier_id",
-    "unit_code",
-    "procedure_code",
-    "arrived_at",
-    "received_at",
-    "channel",
-    "fee_state",
-    "payment_code",
-    "population_data",
-)
-"""Columns of :func:`dossier_arrivals_sql`."""
-
-USAGE_COUNTS: dict[str, str] = {
-    "n_arrived": "TRUE",
-    "n_online": "a.channel = '2'",
-    "n_fee": "t.has_fee",
-    "n_fee_nonzero": "t.has_fee AND a.fee_state = 'nonzero'",
-    "n_fee_payable": "t.has_fee AND a.fee_state <> 'all_zero'",
-    "n_fee_paid_online": "t.has_fee AND a.fee_state <> 'all_zero' AND a.payment_code IN ('1', '2')",
-    "n_received": "a.received_at IS NOT NULL",
-    "n_received_population": "a.received_at IS NOT NULL AND a.population_data = 1",
-}
-"""The per-(period, unit, TTHC) dossier counts of :func:`dossier_usage_sql` and what each counts. Every other
-count is ≤ ``n_arrived``, so a key whose ``n_arrived`` is 0 has no dossier and no row."""
-
-
-def dossier_arrivals_sql(population_db_codes: Sequence[str] = ("1",), scope_table: str | None = None) -> str:
-    """One SELECT (no WITH) of the "arrival facts" of every counted dossier: all the dossier-driven catalogue
-    rows need to know about it (columns :data:`ARRIVAL_COLUMNS`).
-
-    ``unit_code`` is Cat-dossier-unit's unit (only dossiers whose unit is a known unit and whose TTHC is given
-    are listed: the others count nowhere); ``arrived_at`` is Cat-arrival's date (NgayTiepNhan, else
-    NgayNopHoSo); ``population_data`` is 1 iff VNeID, a component from the store or a ``dossier_databases``
-    code in ``population_db_codes`` (D-4.5b-1). ``scope_table`` (a table with a ``dossier_id`` column) limits
-    the dossiers read to those ids. Reads ``dossiers``, ``dossier_databases`` and ``units``.
-    """
-    codes = tuple(population_db_codes)
-    if any(not isinstance(c, str) for c in codes):
-        raise ValueError(f"population_db_codes must be strings, got {codes!r}")
-    population_filter = f"db_code IN ({_sql_strings(codes)})" if codes else "1 = 0"
-    source = "dossiers"
-    population = f"SELECT DISTINCT dossier_id FROM dossier_databases WHERE {population_filter}"
-    if scope_table is not None:
-        _check_table_name(scope_table)
-        source = f"(SELECT * FROM dossiers WHERE dossier_id IN (SELECT dossier_id FROM {scope_table}))"
-        population += f" AND dossier_id IN (SELECT dossier_id FROM {scope_table})"
-    return f"""
-SELECT db.dossier_id, db.unit_code, db.procedure_code, db.arrived_at, db.received_at, db.channel, db.fee_state,
-       db.payment_code, db.population_data
-FROM (
-    SELECT d.dossier_id, COALESCE(NULLIF(d.unit_code, ''), e.unit_code) AS unit_code, d.procedure_code,
-           COALESCE(d.received_at, d.submitted_at) AS arrived_at, d.received_at, d.channel, d.fee_state,
-           d.payment_code,
-           CASE WHEN d.vneid OR d.has_store_component OR pd.dossier_id IS NOT NULL THEN 1 ELSE 0 END
-               AS population_data
-    FROM {source} d
-    LEFT JOIN (
-        SELECT electronic_id, MIN(unit_code) AS unit_code
-        FROM units WHERE electronic_id IS NOT NULL AND electronic_id <> ''
-        GROUP BY electronic_id
-    ) e ON NULLIF(d.unit_code, '') IS NULL AND e.electronic_id = d.id_prefix
-    LEFT JOIN ({population}) pd ON pd.dossier_id = d.dossier_id
-) db
-JOIN units u ON u.unit_code = db.unit_code
-WHERE db.procedure_code IS NOT NULL"""
-
-
-def dossier_usage_sql(arrivals: str, periods: str = "period_structure", weight: str | None = None) -> str:
-    """One SELECT (no WITH): per ``(period_id, unit_code, procedure_code)`` the counts of :data:`USAGE_COUNTS`
-    over the arrivals (rows of :func:`dossier_arrivals_sql`, table or CTE ``arrivals``) that arrived in the
-    period (Cat-arrival: ``[start_at, end_at)`` and ``<= as_of_at`` of ``periods``). A fee count counts
-    dossiers of a TTHC with ``has_fee`` in ``procedures``. ``weight`` (a column of ``arrivals``) weighs each
-    row (±1 for the incremental deltas); without it only keys with a dossier appear.
-    """
-    for name in (arrivals, periods):
-        _check_table_name(name)
-    w = "1" if weight is None else f"a.{weight}"
-    counts = ",\n       ".join(
-        f"CAST(SUM(CASE WHEN {cond} THEN {w} ELSE 0 END) AS BIGINT) AS {name}" for name, cond in USAGE_COUNTS.items()
-    )
-    return f"""
-SELECT ps.period_id, a.unit_code, a.procedure_code,
-       {counts}
-FROM {periods} ps
-JOIN {arrivals} a ON a.arrived_at >= ps.start_at AND a.arrived_at < ps.end_at AND a.arrived_at <= ps.as_of_at
-LEFT JOIN procedures t ON t.procedure_code = a.procedure_code
-GROUP BY ps.period_id, a.unit_code, a.procedure_code"""
-
-
 def catalogue_facts_sql(
     dialect: Dialect = DUCKDB,
     province_publish_days: int = 5,
@@ -342,7 +254,7 @@ dossier_arrivals AS (
 {dossier_arrivals_sql(codes)}
 ),
 dossier_usage AS (
-{dossier_usage_sql("dossier_arrivals")}
+{dossier_usage_sql("dossier_arrivals", dialect=dialect)}
 ),"""
     else:
         _check_table_name(usage_table)
@@ -569,10 +481,20 @@ f12_click_verdicts AS (
     LEFT JOIN calendar kc ON kc.day = c.clicked_on
     LEFT JOIN calendar kd ON kd.day = cd.decided_on
 ),
+-- The latest QĐCB known at the horizon can be due only if its deadline is not before the period's first day,
+-- which needs idx(decided) >= idx(start) - n (working-day index never decreases with the day). So it is the
+-- latest decision dated in that window when one is, and a decision outside it (or outside the calendar, which
+-- the deadline check below joins) is never due: the window's days are enough, joined to decisions by date.
+f12_window AS (
+    SELECT ps.period_id, c.day
+    FROM period_structure ps
+    JOIN calendar ks ON ks.day = ps.start_date
+    JOIN calendar c ON c.day <= ps.horizon_date AND c.working_day_index >= ks.working_day_index - {n12}
+),
 f12_latest AS (
-    SELECT ps.period_id, dc.owner, dc.procedure_code, MAX(dc.decided_on) AS decided_on
-    FROM period_structure ps JOIN decisions dc ON dc.decided_on <= ps.horizon_date
-    GROUP BY ps.period_id, dc.owner, dc.procedure_code
+    SELECT w.period_id, dc.owner, dc.procedure_code, MAX(dc.decided_on) AS decided_on
+    FROM f12_window w JOIN decisions dc ON dc.decided_on = w.day
+    GROUP BY w.period_id, dc.owner, dc.procedure_code
 ),
 f12_due AS (
     SELECT l.period_id, l.owner, l.procedure_code, 2 AS verdict
@@ -614,16 +536,22 @@ counted_services AS (
     FROM services s JOIN units u ON u.unit_code = s.unit_code
     WHERE s.status IN ('public', 'pending_withdrawal', 'testing')
 ),
+-- The nearest unit depends on the dossier's unit and TTHC only: found once per pair, not per period.
+online_pairs AS (
+    SELECT DISTINCT unit_code, procedure_code FROM dossier_usage WHERE n_online > 0
+),
 online_dossier_candidates AS (
-    SELECT du.period_id, du.unit_code AS dossier_unit, du.procedure_code, cs.unit_code, cs.service_code, c.depth,
-           MIN(c.depth) OVER (PARTITION BY du.period_id, du.unit_code, du.procedure_code) AS nearest
-    FROM dossier_usage du
-    JOIN unit_closure c ON c.descendant = du.unit_code
-    JOIN counted_services cs ON cs.unit_code = c.ancestor AND cs.procedure_code = du.procedure_code
-    WHERE du.n_online > 0
+    SELECT op.unit_code AS dossier_unit, op.procedure_code, cs.unit_code, cs.service_code, c.depth,
+           MIN(c.depth) OVER (PARTITION BY op.unit_code, op.procedure_code) AS nearest
+    FROM online_pairs op
+    JOIN unit_closure c ON c.descendant = op.unit_code
+    JOIN counted_services cs ON cs.unit_code = c.ancestor AND cs.procedure_code = op.procedure_code
 ),
 used_services AS (
-    SELECT DISTINCT period_id, unit_code, service_code FROM online_dossier_candidates WHERE depth = nearest
+    SELECT DISTINCT du.period_id, oc.unit_code, oc.service_code
+    FROM dossier_usage du
+    JOIN online_dossier_candidates oc ON oc.dossier_unit = du.unit_code AND oc.procedure_code = du.procedure_code
+    WHERE du.n_online > 0 AND oc.depth = oc.nearest
 ),
 
 -- 3.5 / 3.5b (the fee counts of dossier_usage count fee-TTHC dossiers only)
@@ -640,7 +568,9 @@ f35b AS (
 f45_evidence AS (
     SELECT du.period_id, c.ancestor AS unit_code, du.procedure_code,
            MAX(CASE WHEN du.n_received_population > 0 THEN 1 ELSE 0 END) AS connected
-    FROM dossier_usage du JOIN unit_closure c ON c.descendant = du.unit_code
+    FROM dossier_usage du
+    JOIN unit_closure c ON c.descendant = du.unit_code
+    JOIN tthc t ON t.procedure_code = du.procedure_code AND t.citizen_applicant  -- only 4.5a items read it
     WHERE du.n_received > 0
     GROUP BY du.period_id, c.ancestor, du.procedure_code
 )
@@ -699,15 +629,19 @@ def catalogue_static_sql(facts_table: str = "catalogue_facts") -> tuple[str, str
     return items, pooled
 
 
-def catalogue_counts_sql(facts_table: str = "catalogue_facts", static_tables: tuple[str, str] | None = None) -> str:
+def catalogue_counts_sql(
+    facts_table: str = "catalogue_facts",
+    static_tables: tuple[str, str] | None = None,
+    indicators: Sequence[str] | None = None,
+) -> str:
     """Numerator / denominator per (period_id, unit_code, indicator_code), pooled over ``unit_closure``.
 
     For each unit a (as an ancestor) and each period P of ``period_structure``, the rows of a's subtree that
     are static (``'*'``) or of P are counted once per item: ``denominator`` = |distinct items|, ``numerator`` =
     |distinct items with a hit among those rows|. Only (period, unit, indicator) with at least one item appear;
-    a missing row means 0/0. Inheritance of 1.1–1.3 by children (methodology ``children: inherit``) is left to
-    the counters step. Relies on the table's key ``(period_id, indicator_code, unit_code, item_code)`` being
-    unique (as :func:`catalogue_facts_sql` writes it).
+    a missing row means 0/0 (``indicators``: only those are read and counted). Inheritance of 1.1–1.3 by
+    children (methodology ``children: inherit``) is left to the counters step. Relies on the table's key
+    ``(period_id, indicator_code, unit_code, item_code)`` being unique (as :func:`catalogue_facts_sql` writes it).
 
     How it is computed (no per-period copy of the static rows, no re-expansion of per-ancestor rows):
 
@@ -755,34 +689,37 @@ def catalogue_counts_sql(facts_table: str = "catalogue_facts", static_tables: tu
             _check_table_name(name)
         static_items = f"SELECT * FROM {static_tables[0]}"
         static_pooled = f"SELECT * FROM {static_tables[1]}"
+    chosen = _sql_strings(indicators) if indicators else "''"
+    only = "TRUE" if indicators is None else f"indicator_code IN ({chosen})"
+    only_f = "TRUE" if indicators is None else f"f.{only}"
     return f"""
 WITH
-static_items AS ({static_items}
-),
+static_items AS (SELECT * FROM ({static_items}
+) si WHERE {only}),
 dynamic_items AS (
     SELECT f.period_id, f.unit_code, f.indicator_code, f.item_code, {hit} AS hit
     FROM {facts_table} f JOIN period_structure ps ON ps.period_id = f.period_id
-    WHERE f.indicator_code IN ({local})
+    WHERE f.indicator_code IN ({local}) AND {only_f}
     UNION ALL
     SELECT f.period_id, c.ancestor AS unit_code, f.indicator_code, f.item_code, MAX({hit}) AS hit
     FROM {facts_table} f
     JOIN period_structure ps ON ps.period_id = f.period_id
     JOIN unit_closure c ON c.descendant = f.unit_code
-    WHERE f.indicator_code NOT IN ({local})
+    WHERE f.indicator_code NOT IN ({local}) AND {only_f}
     GROUP BY f.period_id, c.ancestor, f.indicator_code, f.item_code
 ),
 -- per (P, c): P's hit items that are not static hits, and P's items that are not static items
 dynamic_counts AS (
     SELECT d.period_id, d.unit_code, d.indicator_code,
-           SUM(CASE WHEN d.hit = 1 AND COALESCE(s.hit, 0) = 0 THEN 1 ELSE 0 END) AS numerator,
-           SUM(CASE WHEN s.item_code IS NULL THEN 1 ELSE 0 END) AS denominator
+           COUNT(CASE WHEN d.hit = 1 AND COALESCE(s.hit, 0) = 0 THEN 1 END) AS numerator,
+           COUNT(CASE WHEN s.item_code IS NULL THEN 1 END) AS denominator
     FROM dynamic_items d
     LEFT JOIN static_items s
       ON s.unit_code = d.unit_code AND s.indicator_code = d.indicator_code AND s.item_code = d.item_code
     GROUP BY d.period_id, d.unit_code, d.indicator_code
 ),
-static_pooled AS ({static_pooled}
-),
+static_pooled AS (SELECT * FROM ({static_pooled}
+) sp WHERE {only}),
 dynamic_pooled AS (
     SELECT period_id, unit_code, indicator_code, numerator, denominator
     FROM dynamic_counts WHERE indicator_code NOT IN ({one_unit})

@@ -52,10 +52,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal
 
 from chiso766.engine.dialect import DUCKDB, Dialect
 
-__all__ = ["DOSSIER_FACT_COLUMNS", "END_KINDS", "LATE_REASONS", "dossier_facts_sql"]
+__all__ = [
+    "BOUNDS_COLUMNS",
+    "DOSSIER_FACT_COLUMNS",
+    "END_KINDS",
+    "LATE_REASONS",
+    "dossier_bounds_sql",
+    "dossier_facts_sql",
+]
 
 DOSSIER_FACT_COLUMNS: tuple[str, ...] = (
     "period_id",
@@ -121,20 +129,129 @@ _STATIC_FLAGS = """CASE WHEN {t}.channel = '2' THEN TRUE ELSE FALSE END AS onlin
            {t}.has_result_code, {t}.result_synced_to_store, {t}.vneid, {t}.disliked, {t}.population_db_linked"""
 
 
+_ROUTE = """CASE WHEN r.received_at >= p.start_at THEN TRUE ELSE FALSE END AS in_recv,
+           CASE
+               WHEN r.first_terminal_at IS NOT NULL AND r.last_known_at < p.end_at AND r.last_known_at <= p.as_of_at
+                   THEN 'settled'
+               WHEN r.due_at IS NOT NULL
+                    AND (r.first_known_at IS NULL OR r.first_known_at >= p.end_at OR r.first_known_at > p.as_of_at)
+                   THEN 'unknown'
+               ELSE 'judged'
+           END AS route"""
+_MEMBER = """r.received_at < p.end_at AND r.received_at <= p.as_of_at
+     AND (r.received_at >= p.start_at
+          OR r.first_terminal_at IS NULL
+          OR r.first_terminal_at >= p.start_at
+          OR r.first_terminal_at > p.as_of_at)"""
+_CANDIDATES = f"""candidates AS (
+    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
+           {_ROUTE}
+    FROM received r
+    JOIN period_structure p
+      ON {_MEMBER}
+),"""
+# The compact output needs only the 'judged' candidates: two range joins (each bounded below and above) find
+# a superset of them, routed as above. With a due date, a judged row has something known at the horizon
+# (K < E) and not everything (L >= E, L > A, or never finished), so K < E and L' >= min(E, A); without one,
+# every row is judged and membership gives r < E and max(r, ft') >= min(S, A) (' = never when unknown).
+_NEVER_AT = "CAST('9999-12-31 00:00:00' AS TIMESTAMP)"
+_JUDGED_CANDIDATES = f"""candidates AS (
+    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
+           {_ROUTE}
+    FROM (
+        SELECT x.*, x.first_known_at AS lo,
+               CASE WHEN x.first_terminal_at IS NULL THEN {_NEVER_AT} ELSE x.last_known_at END AS hi
+        FROM received x WHERE x.due_at IS NOT NULL AND x.first_known_at IS NOT NULL
+    ) r
+    JOIN (SELECT *, CASE WHEN as_of_at < end_at THEN as_of_at ELSE end_at END AS floor_at FROM period_structure) p
+      ON r.lo < p.end_at AND r.hi >= p.floor_at
+    WHERE {_MEMBER}
+    UNION ALL
+    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
+           {_ROUTE}
+    FROM (
+        SELECT x.*, x.received_at AS lo,
+               CASE WHEN x.first_terminal_at IS NULL OR x.first_terminal_at > x.received_at
+                    THEN COALESCE(x.first_terminal_at, {_NEVER_AT}) ELSE x.received_at END AS hi
+        FROM received x WHERE x.due_at IS NULL
+    ) r
+    JOIN (SELECT *, CASE WHEN as_of_at < start_at THEN as_of_at ELSE start_at END AS floor_at
+          FROM period_structure) p
+      ON r.lo < p.end_at AND r.hi >= p.floor_at
+    WHERE {_MEMBER}
+),"""
+
+# Flags derived from the _STATIC_FLAGS columns (unqualified), the same in every row of a dossier.
+_DERIVED_FLAGS = """CASE WHEN requires_paper_result AND has_result_file THEN TRUE ELSE FALSE END AS e_result,  -- 4.1
+        -- 4.2 (D-4.2-1): the paper-result qualifier applies to the result file only
+        CASE WHEN has_component_file AND (has_result_file OR NOT requires_paper_result)
+             THEN TRUE ELSE FALSE END AS digitised,
+        has_digitised_component AS reused,                                                    -- 4.3
+        CASE WHEN has_store_component OR result_synced_to_store THEN TRUE ELSE FALSE END AS store_linked,  -- 4.4
+        -- 4.5b
+        CASE WHEN vneid OR has_store_component OR population_db_linked THEN TRUE ELSE FALSE END AS population_data"""
+_ONLINE_WITH_E_RESULT = """CASE WHEN online AND (NOT requires_paper_result OR (has_result_file AND has_result_code))
+             THEN TRUE ELSE FALSE END AS online_with_e_result"""
+
+
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+Output = Literal["rows", "compact", "bounds"]
+"""What :func:`dossier_facts_sql` returns: every (period, dossier) row, or the compact form of the same rows."""
+
+BOUNDS_COLUMNS: tuple[str, ...] = (
+    "dossier_id",
+    "unit_code",
+    "procedure_code",
+    "received_at",
+    "due_at",
+    "first_terminal_at",
+    "first_known_at",
+    "last_known_at",
+    "online",
+    "channel_counted",
+    "fee_bearing",
+    "paid_online",
+    "e_result",
+    "digitised",
+    "reused",
+    "store_linked",
+    "population_data",
+    "disliked",
+    "online_with_e_result",
+)
+"""Columns of the ``bounds`` output: a received dossier's judging-instant bounds and period-independent flags."""
+
+
 def dossier_facts_sql(
-    dialect: Dialect = DUCKDB, population_db_codes: Sequence[str] = ("1",), scope_table: str | None = None
+    dialect: Dialect = DUCKDB,
+    population_db_codes: Sequence[str] = ("1",),
+    scope_table: str | None = None,
+    output: Output = "rows",
 ) -> str:
     """The SELECT producing one fact row per (period, dossier) of P_proc ∪ P_recv (see the module doc).
 
     ``population_db_codes`` is the set of ``MaCSDL`` codes meaning "CSDL quốc gia về dân cư" (D-4.5b-1).
     ``scope_table`` names a table with a ``dossier_id`` column: only those dossiers are computed (the
     incremental path); each dossier's facts depend on its own records only, so the rows are identical.
+
+    ``output="compact"`` returns only the rows that cannot be derived from a dossier's bounds: the 'judged'
+    rows and one final-facts row per dossier that may be settled (``period_id = '*'``, ``in_recv`` FALSE);
+    ``output="bounds"`` returns one row per received dossier (:data:`BOUNDS_COLUMNS`). Together they give
+    every row of ``"rows"`` (:mod:`chiso766.engine.dossier_counts` counts them without writing them out).
     """
-    return _scoped(_dossier_facts_sql(dialect, population_db_codes), scope_table)
+    if output not in ("rows", "compact", "bounds"):
+        raise ValueError(f"output must be rows, compact or bounds, got {output!r}")
+    return _scoped(_dossier_facts_sql(dialect, population_db_codes, output), scope_table)
+
+
+def dossier_bounds_sql(
+    dialect: Dialect = DUCKDB, population_db_codes: Sequence[str] = ("1",), scope_table: str | None = None
+) -> str:
+    """:func:`dossier_facts_sql` with ``output="bounds"``."""
+    return dossier_facts_sql(dialect, population_db_codes, scope_table, output="bounds")
 
 
 _SCOPED_TABLES = ("dossiers", "dossier_events", "dossier_supplements", "dossier_databases", "petitions")
@@ -154,12 +271,15 @@ def _scoped(sql: str, scope_table: str | None) -> str:
     return f"{head}WITH\n" + ",\n".join(ctes) + ",\n" + rest
 
 
-def _dossier_facts_sql(dialect: Dialect, population_db_codes: Sequence[str]) -> str:
+def _dossier_facts_sql(dialect: Dialect, population_db_codes: Sequence[str], output: Output) -> str:
     ld = dialect.local_date
     # D-2.1-6 `Tháng`: the same day-of-month n whole months later (clamped); the fraction is added as 30 days.
     month_deadline = dialect.add_months("f.start_date", "CAST(FLOOR(t.amount) AS INT)")
     codes = sorted({c for c in population_db_codes})
     population_db_filter = f"db_code IN ({', '.join(_sql_string(c) for c in codes)})" if codes else "1 = 0"
+    judged_sources = "SELECT * FROM flags" + (" UNION ALL SELECT * FROM unknown_flags" if output == "rows" else "")
+    final_select = {"rows": _ROWS_SELECT, "compact": _COMPACT_SELECT, "bounds": _BOUNDS_SELECT}[output]
+    candidates = _JUDGED_CANDIDATES if output == "compact" else _CANDIDATES
     return f"""
 WITH
 -- D-gen-3: a unit's MaDinhDanh matched to the MaHoSo prefix (one unit per id, deterministically).
@@ -279,25 +399,7 @@ received AS (
 -- route: 'settled' = finished and everything known at the horizon (the facts are the dossier's final facts,
 -- judged once); 'unknown' = nothing but the reception known and a due date (open, judged inline);
 -- 'judged' = the rest, judged at the period's horizon.
-candidates AS (
-    SELECT p.period_id, p.start_at, p.end_at, p.as_of_at, p.open_end_at, r.dossier_id, r.received_at,
-           CASE WHEN r.received_at >= p.start_at THEN TRUE ELSE FALSE END AS in_recv,
-           CASE
-               WHEN r.first_terminal_at IS NOT NULL AND r.last_known_at < p.end_at AND r.last_known_at <= p.as_of_at
-                   THEN 'settled'
-               WHEN r.due_at IS NOT NULL
-                    AND (r.first_known_at IS NULL OR r.first_known_at >= p.end_at OR r.first_known_at > p.as_of_at)
-                   THEN 'unknown'
-               ELSE 'judged'
-           END AS route
-    FROM received r
-    JOIN period_structure p
-      ON r.received_at < p.end_at AND r.received_at <= p.as_of_at
-     AND (r.received_at >= p.start_at
-          OR r.first_terminal_at IS NULL
-          OR r.first_terminal_at >= p.start_at
-          OR r.first_terminal_at > p.as_of_at)
-),
+{candidates}
 period_bounds AS (
     SELECT MIN(start_at) AS min_start_at, MAX(end_at) AS max_end_at, MAX(as_of_at) AS max_as_of_at
     FROM period_structure
@@ -486,7 +588,7 @@ unknown_flags AS (
 ),
 judged_flags AS (
     SELECT x.*, CASE WHEN late_reason IS NULL THEN TRUE ELSE FALSE END AS on_time
-    FROM (SELECT * FROM flags UNION ALL SELECT * FROM unknown_flags) x
+    FROM ({judged_sources}) x
 ),
 fact_rows AS (
     SELECT
@@ -509,23 +611,18 @@ fact_rows AS (
         channel_counted,
         fee_bearing,
         paid_online,
-        -- 4.1 (D-4.1-1/2)
-        CASE WHEN requires_paper_result AND has_result_file THEN TRUE ELSE FALSE END AS e_result,
-        -- 4.2 (D-4.2-1): the paper-result qualifier applies to the result file only
-        CASE WHEN has_component_file AND (has_result_file OR NOT requires_paper_result)
-             THEN TRUE ELSE FALSE END AS digitised,
-        has_digitised_component AS reused,                                                    -- 4.3
-        CASE WHEN has_store_component OR result_synced_to_store THEN TRUE ELSE FALSE END AS store_linked,  -- 4.4
-        CASE WHEN vneid OR has_store_component OR population_db_linked
-             THEN TRUE ELSE FALSE END AS population_data,                                     -- 4.5b
+        {_DERIVED_FLAGS},
         has_petition,
         CASE WHEN on_time AND NOT has_petition AND NOT disliked THEN TRUE ELSE FALSE END AS satisfied,  -- 5.4
-        CASE WHEN online AND (NOT requires_paper_result OR (has_result_file AND has_result_code))
-             THEN TRUE ELSE FALSE END AS online_with_e_result,
+        {_ONLINE_WITH_E_RESULT},
         CASE WHEN period_id = '{FINAL_PERIOD}' THEN dossier_id END AS final_dossier_id
     FROM judged_flags
 )
--- The final facts ('*') stand for every period where the dossier is settled: only period_id and in_recv differ.
+{final_select}
+"""
+
+
+_ROWS_SELECT = """-- The final facts ('*') stand for every period where the dossier is settled (period, in_recv differ).
 SELECT
     COALESCE(s.period_id, f.period_id) AS period_id,
     f.dossier_id, f.unit_code, f.procedure_code, f.in_proc,
@@ -537,5 +634,20 @@ SELECT
 FROM fact_rows f
 LEFT JOIN (SELECT period_id, dossier_id, in_recv FROM candidates WHERE route = 'settled') s
   ON s.dossier_id = f.final_dossier_id
-WHERE f.final_dossier_id IS NULL OR s.dossier_id IS NOT NULL
-"""
+WHERE f.final_dossier_id IS NULL OR s.dossier_id IS NOT NULL"""
+_COMPACT_SELECT = f"""-- The 'judged' rows and the final facts ('*'); settled and unknown rows are derived from them.
+SELECT {", ".join(DOSSIER_FACT_COLUMNS)}
+FROM fact_rows"""
+_BOUNDS_SELECT = f"""-- One row per received dossier: its judging-instant bounds and its period-independent flags.
+SELECT dossier_id, unit_code, procedure_code, received_at, due_at, first_terminal_at, first_known_at,
+       last_known_at, online, channel_counted, fee_bearing, paid_online,
+       {_DERIVED_FLAGS},
+       disliked,
+       {_ONLINE_WITH_E_RESULT}
+FROM (
+    SELECT r.dossier_id, ds.unit_code, ds.procedure_code, r.received_at, r.due_at, r.first_terminal_at,
+           r.first_known_at, r.last_known_at,
+           {_STATIC_FLAGS.format(t="ds")}
+    FROM received r
+    JOIN dossier_static ds ON ds.dossier_id = r.dossier_id
+) b"""

@@ -5,7 +5,11 @@
 
 - a dossier's (or PAKN's) facts depend only on its own records, the catalogue and the calendar, so only the
   changed records' fact rows are recomputed (``scope_table``); the counters move by the difference between
-  their new and old rows, summed over ``unit_closure`` ancestors — cost grows with the changed records;
+  their new and old rows, summed over ``unit_closure`` ancestors — cost grows with the changed records.
+  Dossier facts are kept compact (:mod:`chiso766.engine.dossier_counts`): ``mat_dossier_facts`` holds only the
+  rows judged at a horizon and one final-facts row per dossier (``period_id = '*'``), ``mat_dossier_bounds``
+  each dossier's judging instants; the settled and open (period, dossier) rows they stand for are counted,
+  never written, and an update counts a changed dossier's old rows at the old as-of, its new ones at the new;
 - catalogue indicators count DISTINCT procedures, which a difference cannot express. Their dossier-driven rows
   (3.2, 3.5, 3.5b, 4.5a) depend only on per-(period, unit, TTHC) dossier counts (``mat_dossier_usage``), which
   do move by differences: each dossier's arrival facts are kept (``mat_dossier_arrivals``), its old row gives
@@ -34,10 +38,12 @@ from chiso766.engine.counters import (
     DOSSIER_INDICATORS,
     PETITION_INDICATORS,
     FactsOptions,
-    counters_sql,
+    counters_parts_sql,
     fact_sums_sql,
     online_column,
+    pooled_sums_sql,
 )
+from chiso766.engine.dossier_counts import dossier_delta_sql
 from chiso766.engine.facts_catalogue import (
     CATALOGUE_INDICATORS,
     DOSSIER_DRIVEN,
@@ -48,7 +54,7 @@ from chiso766.engine.facts_catalogue import (
     dossier_arrivals_sql,
     dossier_usage_sql,
 )
-from chiso766.engine.facts_dossiers import dossier_facts_sql
+from chiso766.engine.facts_dossiers import dossier_bounds_sql, dossier_facts_sql
 from chiso766.engine.facts_petitions import petition_facts_sql
 from chiso766.engine.structure import STRUCTURE_DDL, load_calendar_table, period_rows, rebuild_unit_closure
 from chiso766.methodology.model import Methodology
@@ -99,8 +105,11 @@ class LiveIndex:
         # Engine.prepare). Counters and catalogue facts are stored ordered by period, so an update touching a
         # few periods reads only their row groups (min/max pruning); the large facts tables are updated by
         # record id instead.
+        # Dossiers: the compact facts (judged rows and final facts) and each dossier's bounds; the settled and
+        # unknown (period, dossier) rows they stand for are counted without being written (dossier_counts).
         for table, sql in (
-            ("mat_dossier_facts", dossier_facts_sql(d, population_db_codes=codes)),
+            ("mat_dossier_facts", dossier_facts_sql(d, population_db_codes=codes, output="compact")),
+            ("mat_dossier_bounds", dossier_bounds_sql(d, population_db_codes=codes)),
             ("mat_petition_facts", petition_facts_sql(d)),
         ):
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -126,14 +135,21 @@ class LiveIndex:
             con.execute(
                 f"CREATE TABLE {table} AS {sql.replace('FROM static_items', 'FROM mat_catalogue_static_items')}"
             )
-        counters = counters_sql(
+        # Each part comes out clustered by period (no sort of the long table): inserted one after the other.
+        parts = counters_parts_sql(
             self.methodology,
             dossier_facts="mat_dossier_facts",
             petition_facts="mat_petition_facts",
             catalogue_facts="mat_catalogue_facts",
+            catalogue_static=STATIC_TABLES,
+            dossier_bounds="mat_dossier_bounds",
+            ordered=True,
+            dialect=d,
         )
         con.execute("DROP TABLE IF EXISTS mat_counters")
-        con.execute(f"CREATE TABLE mat_counters AS SELECT * FROM ({counters}) c ORDER BY period_id")
+        con.execute(f"CREATE TABLE mat_counters AS {parts[0]}")
+        for part in parts[1:]:
+            con.execute(f"INSERT INTO mat_counters {part}")
         for table in ("dossier_facts", "petition_facts", "catalogue_facts", "counters"):
             con.execute(f"DROP TABLE IF EXISTS {table}")  # as before: no stale plain facts next to the mat_ ones
         con.execute("CREATE TABLE IF NOT EXISTS live_state (watermark TIMESTAMP, as_of TIMESTAMP)")
@@ -152,7 +168,11 @@ class LiveIndex:
         since = "recorded_at > $w" if watermark is not None else "TRUE"
         params = {"w": watermark} if watermark is not None else {}
         kinds = {row[0] for row in con.execute(f"SELECT DISTINCT kind FROM changes WHERE {since}", params).fetchall()}
-        if kinds & {"unit", "procedure", "publication"}:
+        # A store materialised before the compact dossier facts has no bounds table: rebuild it once.
+        compact = con.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'mat_dossier_bounds'"
+        ).fetchone()
+        if kinds & {"unit", "procedure", "publication"} or not (compact and compact[0]):
             periods = self._periods()
             self.rebuild(periods, as_of)
             return UpdateReport(0, 0, len(periods), True, time.perf_counter() - started)
@@ -175,6 +195,9 @@ class LiveIndex:
             "JOIN live_petitions l ON l.petition_id = p.petition_id WHERE p.dossier_id IS NOT NULL "
             "AND p.dossier_id NOT IN (SELECT dossier_id FROM live_dossiers)"
         )
+        # The periods as the stored rows were judged (the old contributions are counted at the old as-of).
+        con.execute("DROP TABLE IF EXISTS live_old_periods")
+        con.execute(f"CREATE TEMP TABLE live_old_periods AS SELECT * FROM {MAT_PERIODS}")
         moved = self._advance_clock(as_of) if as_of is not None else []
         dossiers = con.execute("SELECT COUNT(*) FROM live_dossiers").fetchone()
         petitions = con.execute("SELECT COUNT(*) FROM live_petitions").fetchone()
@@ -183,15 +206,7 @@ class LiveIndex:
 
         touched: set[str] = set()
         if n_dossiers:
-            touched |= self._refresh(
-                "mat_dossier_facts",
-                "dossier_id",
-                "live_dossiers",
-                "unit_code",
-                "TRUE",
-                DOSSIER_INDICATORS,
-                dossier_facts_sql(self.options.dialect, self.options.population_db_codes, scope_table="live_dossiers"),
-            )
+            touched |= self._refresh_dossiers()
         if n_petitions:
             touched |= self._refresh(
                 "mat_petition_facts",
@@ -217,6 +232,59 @@ class LiveIndex:
         return UpdateReport(n_dossiers, n_petitions, len(periods_touched), False, time.perf_counter() - started)
 
     # --- steps -------------------------------------------------------------------------------------------
+    def _refresh_dossiers(self) -> set[str]:
+        """Replace the compact facts and bounds of ``live_dossiers`` and move the counters by (new − old) of the
+        (period, dossier) rows they stand for; return the periods where one of those dossiers has a row."""
+        con = self.con
+        d = self.options.dialect
+        codes = tuple(self.options.population_db_codes)
+        specs = [s for s in DOSSIER_INDICATORS if s[0] in {i.code for i in self.methodology.indicators}]
+        self._use_periods(f"SELECT * FROM {MAT_PERIODS}")
+        scoped = "WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+        for kind, table, new_sql in (
+            ("facts", "mat_dossier_facts", dossier_facts_sql(d, codes, scope_table="live_dossiers", output="compact")),
+            ("bounds", "mat_dossier_bounds", dossier_bounds_sql(d, codes, scope_table="live_dossiers")),
+        ):
+            con.execute(f"DROP TABLE IF EXISTS live_old_{kind}")
+            con.execute(f"CREATE TEMP TABLE live_old_{kind} AS SELECT * FROM {table} {scoped}")
+            con.execute(f"DROP TABLE IF EXISTS live_new_{kind}")
+            con.execute(f"CREATE TEMP TABLE live_new_{kind} AS {new_sql}")
+            con.execute(f"DELETE FROM {table} {scoped}")
+            con.execute(f"INSERT INTO {table} SELECT * FROM live_new_{kind}")
+        con.execute("DROP TABLE IF EXISTS live_dossier_delta")
+        delta = dossier_delta_sql(
+            ("live_new_facts", "live_new_bounds"),
+            ("live_old_facts", "live_old_bounds"),
+            specs,
+            self._online,
+            d,
+            periods=("period_structure", "live_old_periods"),
+        )
+        con.execute(f"CREATE TEMP TABLE live_dossier_delta AS {delta}")
+        pooled = pooled_sums_sql("SELECT * FROM live_dossier_delta", [code for code, _num, _den in specs])
+        self._apply_delta(pooled)
+        periods = con.execute("SELECT DISTINCT period_id FROM live_dossier_delta").fetchall()
+        return {str(p[0]) for p in periods}
+
+    def _apply_delta(self, delta: str) -> None:
+        """Add the long (period, unit, indicator, Δnumerator, Δdenominator) rows of ``delta`` to the counters."""
+        con = self.con
+        con.execute("DROP TABLE IF EXISTS live_delta")
+        con.execute(
+            f"CREATE TEMP TABLE live_delta AS SELECT * FROM ({delta}) d WHERE numerator <> 0 OR denominator <> 0"
+        )
+        touched = [str(r[0]) for r in con.execute("SELECT DISTINCT period_id FROM live_delta").fetchall()]
+        ids = _id_list(touched)
+        self._merge_counters(
+            "SELECT d.period_id, d.unit_code, d.indicator_code, "
+            "COALESCE(m.numerator, 0) + d.numerator AS numerator, "
+            "COALESCE(m.denominator, 0) + d.denominator AS denominator "
+            f"FROM live_delta d LEFT JOIN (SELECT * FROM mat_counters WHERE period_id IN ({ids})) m "
+            "ON m.period_id = d.period_id AND m.unit_code = d.unit_code AND m.indicator_code = d.indicator_code",
+            "live_delta",
+            ids,
+        )
+
     def _refresh(
         self,
         facts_table: str,
@@ -244,22 +312,7 @@ class LiveIndex:
         con.execute(
             "CREATE TEMP TABLE live_diff AS SELECT *, 1 AS w FROM live_new UNION ALL SELECT *, -1 AS w FROM live_old"
         )
-        delta = fact_sums_sql("live_diff", unit_column, where, specs, self._online, weight="f.w")
-        con.execute("DROP TABLE IF EXISTS live_delta")
-        con.execute(
-            f"CREATE TEMP TABLE live_delta AS SELECT * FROM ({delta}) d WHERE numerator <> 0 OR denominator <> 0"
-        )
-        touched = [str(r[0]) for r in con.execute("SELECT DISTINCT period_id FROM live_delta").fetchall()]
-        ids = _id_list(touched)
-        self._merge_counters(
-            "SELECT d.period_id, d.unit_code, d.indicator_code, "
-            "COALESCE(m.numerator, 0) + d.numerator AS numerator, "
-            "COALESCE(m.denominator, 0) + d.denominator AS denominator "
-            f"FROM live_delta d LEFT JOIN (SELECT * FROM mat_counters WHERE period_id IN ({ids})) m "
-            "ON m.period_id = d.period_id AND m.unit_code = d.unit_code AND m.indicator_code = d.indicator_code",
-            "live_delta",
-            ids,
-        )
+        self._apply_delta(fact_sums_sql("live_diff", unit_column, where, specs, self._online, weight="f.w"))
         periods = con.execute("SELECT DISTINCT period_id FROM live_diff").fetchall()
         return {str(p[0]) for p in periods}
 
@@ -377,13 +430,15 @@ class LiveIndex:
             sql = catalogue_facts_sql(d, population_db_codes=codes_db, part="dynamic", usage_table="mat_dossier_usage")
             con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
         counted = {i.code for i in self.methodology.indicators} & set(CATALOGUE_INDICATORS)
+        if scoped:  # only dossier-driven rows were replaced: the other indicators' counts cannot have moved
+            counted &= set(DOSSIER_DRIVEN)
         code_list = ", ".join(f"'{c}'" for c in sorted(counted)) or "''"
+        counts = catalogue_counts_sql("mat_catalogue_facts", static_tables=STATIC_TABLES, indicators=sorted(counted))
         con.execute("DROP TABLE IF EXISTS live_catalogue")
         con.execute(
             f"CREATE TEMP TABLE live_catalogue AS SELECT period_id, unit_code, indicator_code, "
             f"CAST(numerator AS BIGINT) AS numerator, CAST(denominator AS BIGINT) AS denominator "
-            f"FROM ({catalogue_counts_sql('mat_catalogue_facts', static_tables=STATIC_TABLES)}) cc "
-            f"WHERE indicator_code IN ({code_list}) AND (numerator <> 0 OR denominator <> 0)"
+            f"FROM ({counts}) cc WHERE indicator_code IN ({code_list}) AND (numerator <> 0 OR denominator <> 0)"
         )
         # Replace every catalogue counter of the touched periods (rows that became 0/0 disappear).
         con.execute(f"DELETE FROM mat_counters WHERE period_id IN ({ids}) AND indicator_code IN ({code_list})")
@@ -425,6 +480,10 @@ class LiveIndex:
             INSERT INTO live_dossiers
             SELECT DISTINCT dossier_id FROM (
                 SELECT dossier_id FROM mat_dossier_facts WHERE period_id IN ({ids}) AND NOT finished
+                -- the unknown rows (open, not stored): nothing known at the old horizon, received before it
+                UNION ALL SELECT dossier_id FROM mat_dossier_bounds
+                    WHERE due_at IS NOT NULL AND received_at <= $latest
+                      AND (first_known_at IS NULL OR first_known_at > $t)
                 UNION ALL SELECT dossier_id FROM dossiers
                     WHERE received_at > $t OR processing_end_at > $t OR returned_at > $t OR rejected_at > $t
                 UNION ALL SELECT dossier_id FROM dossier_events WHERE event_at > $t
@@ -432,7 +491,7 @@ class LiveIndex:
                 UNION ALL SELECT dossier_id FROM petitions WHERE dossier_id IS NOT NULL AND sent_at > $t
             ) x WHERE dossier_id NOT IN (SELECT dossier_id FROM live_dossiers)
             """,
-            {"t": earliest},
+            {"t": earliest, "latest": max(old[pid][1] for pid in moved)},
         )
         con.execute(
             f"""
