@@ -8,7 +8,7 @@ The records are sync-format dossiers (DATA_FORMATS §1.2) as a one-stop system s
 Email, DiaChi…), documents, fees, results, supplements and 3–5 embedded ``QuaTrinhXuLy`` entries — about 2 KB
 of JSON each. They are deterministic for a given ``(n, seed)``.
 
-``file_<format>``   ``chiso766.store.load.ingest_paths`` of one file into a fresh DuckDB file (commit included)
+``file_<format>``   ``chiso766.store.ingest.ingest_paths`` of one file into a fresh DuckDB file (commit included)
 ``file_replay``     the same JSON Lines file again (every record unchanged: the idempotence check path)
 ``http_batches``    ``POST /api/v1/ingest/dossiers`` batches from one client to a real ``uvicorn`` server on
                     127.0.0.1 over a DuckDB file; each 2xx is committed before it is answered
@@ -252,7 +252,8 @@ def _emit(name: str, n: int, seconds: float, target: float, **extra: Any) -> Non
 
 def bench_files(workdir: Path, n: int, seed: int, formats: list[str]) -> None:
     from chiso766.store.db import Store
-    from chiso766.store.load import ingest_paths, ingest_records
+    from chiso766.store.ingest import ingest_paths
+    from chiso766.store.load import ingest_records
 
     for fmt in formats:
         size = n if fmt != "xlsx" else min(n, 50_000)

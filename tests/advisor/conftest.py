@@ -16,7 +16,7 @@ from chiso766.domain.periods import VN_TZ
 from chiso766.methodology import load_methodology
 from chiso766.service.scoreboard import Scoreboard
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_paths
+from chiso766.store.ingest import ingest_paths
 
 FIXTURE = Path(__file__).parent.parent / "data" / "engine_fixture"
 NOW = datetime(2026, 3, 25, 10, tzinfo=VN_TZ)

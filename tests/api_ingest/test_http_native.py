@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from chiso766.access.tokens import create_token
 from chiso766.api import ingest as api_ingest
 from chiso766.api.app import AppSettings, create_app
-from chiso766.store import load
+from chiso766.store import ingest as store_ingest
 from chiso766.store.db import Store
 from chiso766.store.load import ingest_records
 from tests.api_ingest.conftest import CLOCK, UNITS, auth
@@ -65,7 +65,7 @@ def _batches() -> list[tuple[str, Any]]:
 @pytest.fixture
 def native_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     seen: list[int] = []
-    original = load.stage_body
+    original = store_ingest.stage_body
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         staged = original(*args, **kwargs)

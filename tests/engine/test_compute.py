@@ -33,7 +33,7 @@ def test_explain_lists_numerator_records_and_misses() -> None:
     from pathlib import Path
 
     from chiso766.engine.explain import explain
-    from chiso766.store.load import ingest_paths
+    from chiso766.store.ingest import ingest_paths
 
     fixture = Path(__file__).parent.parent / "data" / "engine_fixture"
     with Store() as store:

@@ -21,7 +21,7 @@ from chiso766.generate import KINDS, GenerateConfig, generate
 from chiso766.generate.live import EventSource, run_stream
 from chiso766.service.scoreboard import Scoreboard
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_paths
+from chiso766.store.ingest import ingest_paths
 
 NOW = datetime(2026, 3, 25, 10, 0, tzinfo=VN_TZ)
 

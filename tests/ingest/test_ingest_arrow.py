@@ -19,7 +19,8 @@ from ingest_helpers import DATA_TABLES, RECORDS, load, snapshot
 
 from chiso766.store import load as load_mod
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_paths, ingest_records
+from chiso766.store.ingest import ingest_paths
+from chiso766.store.load import ingest_records
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))

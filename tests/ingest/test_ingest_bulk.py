@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from ingest_helpers import DATA_TABLES
 
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_paths, ingest_records
+from chiso766.store.ingest import ingest_paths
+from chiso766.store.load import ingest_records
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))

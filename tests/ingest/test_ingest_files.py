@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from chiso766.cli.data_commands import register
 from chiso766.store.db import Store
-from chiso766.store.load import find_record_files, ingest_paths, ingest_records, read_records
+from chiso766.store.ingest import ingest_paths
+from chiso766.store.load import find_record_files, ingest_records, read_records
 
 EVENTS_A = [{"TrangThai": "2", "ThoiDiemXuLy": "20260105083000"}, {"TrangThai": "9", "ThoiDiemXuLy": "20260109160000"}]
 REFERENCE: list[dict[str, Any]] = [

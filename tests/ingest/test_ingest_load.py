@@ -14,7 +14,8 @@ from ingest_helpers import DATA_TABLES, load, rows, snapshot
 from chiso766.errors import InputError
 from chiso766.records.base import parse_local_instant as utc
 from chiso766.store.db import Store
-from chiso766.store.load import find_record_files, ingest_paths, ingest_records, read_records
+from chiso766.store.ingest import ingest_paths
+from chiso766.store.load import find_record_files, ingest_records, read_records
 
 D1 = "000.00.01.H99-260105-0001"
 D2 = "000.00.02.H99-260106-0002"

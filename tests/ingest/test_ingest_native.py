@@ -30,7 +30,8 @@ from test_ingest_bulk import (
 )
 
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_file, ingest_records
+from chiso766.store.ingest import ingest_file
+from chiso766.store.load import ingest_records
 from chiso766.store.native import native_format, read_native
 
 Call = tuple[str, list[Any], int]
@@ -212,7 +213,7 @@ def test_flat_files_native_equals_per_record(tmp_path: Path, fmt: str, monkeypat
     """CSV/XLSX/Parquet rows become records as before, then take the native path: same rows and reports."""
     from bench.ingest import write_file
 
-    from chiso766.store import load
+    from chiso766.store import ingest as load
 
     native_reads: list[bool] = []
     original = load._ingest_native
@@ -250,7 +251,7 @@ def test_flat_files_native_equals_per_record(tmp_path: Path, fmt: str, monkeypat
 
 def test_files_in_several_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file longer than a chunk (``NATIVE_CHUNK``) goes in several transactions: same result as one chunk."""
-    from chiso766.store import load
+    from chiso766.store import ingest as load
 
     records = [*_readable_bad_records(tmp_path), *bench_dossiers(50, seed=31, start=2_000)]
     records[60]["MaHoSo"] = records[3]["MaHoSo"]  # a second version of a key in another chunk

@@ -7,7 +7,8 @@ from pathlib import Path
 from ingest_helpers import load
 
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_paths, ingest_records
+from chiso766.store.ingest import ingest_paths
+from chiso766.store.load import ingest_records
 from chiso766.store.quality import EXAMPLES, check
 
 

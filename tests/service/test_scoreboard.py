@@ -16,7 +16,8 @@ from chiso766.errors import InputError
 from chiso766.methodology import load_methodology
 from chiso766.service import Scoreboard, tracked_periods
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_paths, ingest_records
+from chiso766.store.ingest import ingest_paths
+from chiso766.store.load import ingest_records
 
 FIXTURE = Path(__file__).parents[1] / "data" / "engine_fixture"
 KINDS = ("units", "procedures", "publications", "dossiers", "progress", "petitions")

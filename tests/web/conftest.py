@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from chiso766.api.app import AppSettings, create_app
 from chiso766.domain.periods import VN_TZ
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_paths
+from chiso766.store.ingest import ingest_paths
 from chiso766.web import auth
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "engine_fixture"

@@ -183,7 +183,7 @@ def test_new_records_show_after_refresh() -> None:
 def test_user_create_cli(tmp_path: Path) -> None:
     db = tmp_path / "u.duckdb"
     with Store(db) as store:
-        from chiso766.store.load import ingest_paths
+        from chiso766.store.ingest import ingest_paths
 
         for kind, name in KINDS[:1]:
             ingest_paths(store, kind, [FIXTURE / name])

@@ -42,15 +42,8 @@ from chiso766.errors import Chiso766Error, InputError, Problem
 from chiso766.records import KIND_ORDER, kind_spec
 from chiso766.service.scoreboard import Scoreboard
 from chiso766.store.db import Store
-from chiso766.store.load import (
-    MAX_REPORTED,
-    IngestReport,
-    RejectedRecord,
-    drop_staged,
-    ingest_body,
-    relaxed_gc,
-    stage_body,
-)
+from chiso766.store.ingest import drop_staged, ingest_body, stage_body
+from chiso766.store.load import MAX_REPORTED, IngestReport, RejectedRecord, relaxed_gc
 
 log = logging.getLogger(__name__)
 # decodes request bodies while the writer thread stages them in DuckDB (see post_records)

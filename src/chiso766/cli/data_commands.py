@@ -1,6 +1,6 @@
 """``chiso766 ingest`` and ``chiso766 check``: load records into a DuckDB store, report data quality.
 
-Thin edge: parse the options, call :mod:`chiso766.store.load` / :mod:`chiso766.store.quality`, shape the output.
+Thin edge: parse the options, call :mod:`chiso766.store.ingest` / :mod:`chiso766.store.quality`, shape the output.
 Files: JSON, JSON Lines, CSV/TSV, XLSX and Parquet (:mod:`chiso766.store.files`), streamed. Every file loaded
 is written to ``audit_log`` (actor ``cli:<login>``). Exit status of ``ingest``: 0 every record was taken (new,
 updated or unchanged), 1 some were rejected (the first problems are printed, in Vietnamese and English; all
@@ -33,7 +33,8 @@ from chiso766.access import audit
 from chiso766.errors import Chiso766Error
 from chiso766.records import KIND_ORDER
 from chiso766.store.db import Store
-from chiso766.store.load import IngestReport, export_quarantine, find_record_files, ingest_file
+from chiso766.store.ingest import ingest_file
+from chiso766.store.load import IngestReport, export_quarantine, find_record_files
 from chiso766.store.quality import QualityReport, check
 
 __all__ = ["register"]

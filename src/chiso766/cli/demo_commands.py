@@ -3,7 +3,7 @@
 ``chiso766 demo`` (what ``make demo`` runs): pick "now" (the real clock inside the 2024–2026 working-day
 calendar, else a fixed instant, said so), generate a national dataset from 1 January to now under
 ``./.chiso766-demo/`` (reused by a rerun with the same settings), ingest it through the real ingestion path
-(:func:`chiso766.store.load.ingest_paths`), start the scoreboard, print the national ranking, and serve the web
+(:func:`chiso766.store.ingest.ingest_paths`), start the scoreboard, print the national ranking, and serve the web
 app on http://127.0.0.1:8766. ``--live`` also streams new events through the HTTP ingest API.
 """
 
@@ -69,7 +69,7 @@ def run_generate(config: GenerateConfig) -> dict[str, int]:
 def run_ingest(db: Path, folder: Path) -> dict[str, int]:
     """Ingest every kind of ``folder`` into ``db`` through :func:`ingest_paths`; returns rejections per kind."""
     from chiso766.store.db import Store
-    from chiso766.store.load import ingest_paths
+    from chiso766.store.ingest import ingest_paths
 
     rejected: dict[str, int] = {}
     with Store(db) as store, _progress() as bar:
