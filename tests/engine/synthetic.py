@@ -10,6 +10,11 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from chiso766.store.db import Store
+from chiso766.store.load import ingest_records
+
+KINDS = ("units", "procedures", "publications", "dossiers", "progress", "petitions")
+
 UNITS: list[dict[str, Any]] = [
     {"MaDonVi": "H90", "TenDonVi": "Tỉnh Thử Nghiệm", "MaDonViCha": "", "CapDonVi": "province"},
     {"MaDonVi": "H90.01", "TenDonVi": "Sở Tư pháp", "MaDonViCha": "H90", "CapDonVi": "provincial_department"},
@@ -149,3 +154,12 @@ def batches(seed: int, first: int = 300, second: int = 60) -> tuple[dict[str, li
     linked = [petition(rng, 900 + i, later + timedelta(days=i), rng.choice(old)["MaHoSo"]) for i in range(second // 10)]
     two = {"dossiers": new + changed, "progress": progress, "petitions": linked}
     return one, two
+
+
+def ingest_batches(store: Store, *docs: dict[str, list[Any]]) -> None:
+    """Ingest the records of :func:`batches` documents kind by kind (load order); none may be rejected."""
+    for kind in KINDS:
+        for doc in docs:
+            if doc.get(kind):
+                report = ingest_records(store, kind, doc[kind], source=f"{kind}.json")
+                assert report.rejected == 0, report.problems[:3]

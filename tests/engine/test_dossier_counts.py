@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
 import duckdb
 import pytest
@@ -22,10 +21,8 @@ from chiso766.engine.dossier_counts import dossier_delta_sql, dossier_wide_sql
 from chiso766.engine.facts_dossiers import dossier_bounds_sql, dossier_facts_sql
 from chiso766.engine.structure import load_calendar_table, load_period_structure, rebuild_unit_closure
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_records
-from tests.engine.synthetic import batches
+from tests.engine.synthetic import batches, ingest_batches
 
-KINDS = ("units", "procedures", "publications", "dossiers", "progress", "petitions")
 CODES = [code for code, _num, _den in DOSSIER_INDICATORS]
 RANGES = [
     Period.of_range(date(2026, 8, 3), date(2026, 8, 20)),
@@ -95,14 +92,6 @@ def _check(con: duckdb.DuckDBPyConnection, periods: Sequence[Period], as_of: dat
     assert n_new == n_old > 0 and different == 0
 
 
-def _ingest(store: Store, *docs: dict[str, list[Any]]) -> None:
-    for kind in KINDS:
-        for doc in docs:
-            if doc.get(kind):
-                report = ingest_records(store, kind, doc[kind], source=f"{kind}.json")
-                assert report.rejected == 0, report.problems[:3]
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize(
     "as_of",
@@ -116,7 +105,7 @@ def _ingest(store: Store, *docs: dict[str, list[Any]]) -> None:
 def test_compact_counts_equal_the_row_sums(seed: int, as_of: datetime | None) -> None:
     one, two = batches(seed)
     with Store() as store:
-        _ingest(store, one, two)
+        ingest_batches(store, one, two)
         con = store.connection
         load_calendar_table(con)
         rebuild_unit_closure(con)
@@ -150,7 +139,7 @@ def test_a_dossier_open_at_one_end_and_settled_at_a_later_one() -> None:
     later day periods: the three routes of one dossier add up to the rows' sums."""
     one, two = batches(1)
     with Store() as store:
-        _ingest(store, one, two)
+        ingest_batches(store, one, two)
         con = store.connection
         load_calendar_table(con)
         rebuild_unit_closure(con)

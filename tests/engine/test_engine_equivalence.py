@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
 import duckdb
 import pytest
@@ -21,14 +20,12 @@ from chiso766.engine.facts_catalogue import catalogue_facts_sql, dossier_arrival
 from chiso766.engine.facts_dossiers import dossier_facts_sql
 from chiso766.engine.structure import load_calendar_table, load_period_structure, rebuild_unit_closure
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_records
 from tests.engine.legacy_counters import fact_sums_sql as legacy_fact_sums_sql
 from tests.engine.legacy_facts_catalogue import catalogue_facts_sql as legacy_catalogue_facts_sql
 from tests.engine.legacy_facts_dossiers import dossier_facts_sql as legacy_dossier_facts_sql
 from tests.engine.legacy_usage import dossier_usage_sql as legacy_dossier_usage_sql
-from tests.engine.synthetic import batches
+from tests.engine.synthetic import batches, ingest_batches
 
-KINDS = ("units", "procedures", "publications", "dossiers", "progress", "petitions")
 Q3_AND_LONGER = [
     p
     for p in periods_of_year(2026)
@@ -69,14 +66,6 @@ def _check(con: duckdb.DuckDBPyConnection, periods: Sequence[Period], as_of: dat
     assert routes is not None and routes[0] > 0 and routes[1] > 0
 
 
-def _ingest(store: Store, *docs: dict[str, list[Any]]) -> None:
-    for kind in KINDS:
-        for doc in docs:
-            if doc.get(kind):
-                report = ingest_records(store, kind, doc[kind], source=f"{kind}.json")
-                assert report.rejected == 0, report.problems[:3]
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize(
     "as_of",
@@ -85,7 +74,7 @@ def _ingest(store: Store, *docs: dict[str, list[Any]]) -> None:
 def test_dossier_facts_equal_the_previous_algorithm_on_generated_records(seed: int, as_of: datetime | None) -> None:
     one, two = batches(seed)
     with Store() as store:
-        _ingest(store, one, two)
+        ingest_batches(store, one, two)
         con = store.connection
         load_calendar_table(con)
         rebuild_unit_closure(con)
