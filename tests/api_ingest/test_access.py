@@ -9,9 +9,11 @@ import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from chiso766.access.scope import ScopeGuard
 from chiso766.access.tokens import authenticate, create_token, hash_token, list_tokens, revoke_token
 from chiso766.cli.access_commands import register
 from chiso766.errors import InputError
+from chiso766.records import Parsed
 from chiso766.store.db import Store
 from chiso766.store.load import ingest_records
 from tests.api_ingest.conftest import D1, UNITS, auth, dossiers, rows
@@ -142,3 +144,46 @@ def test_token_cli_create_list_revoke(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "Unknown scope" in bad.stderr
     audit = runner.invoke(app, ["audit", "--db", str(db), "--json"])
     assert audit.exit_code == 0
+
+
+def test_the_sql_shortcut_clears_only_records_the_guard_lets_through(store: Store) -> None:
+    """``ScopeGuard.sql_clear`` (the bulk paths' shortcut) against the guard itself, for every token × record.
+    Stored: dossier D1 of H44.01, and only a progress entry of D9. New records name a loaded unit in or out of the
+    subtree, an H44 commune not loaded yet (let through by the guard's code-prefix rule, left to it by the
+    shortcut) or no unit at all. Expected by hand: H44 clears new-H44.01, new-H44.10001 and the two D1 rows sent
+    with an H44 unit; H45 clears new-H45.01 and D9 (new as a dossier); H44.01 clears new-H44.01 and
+    D1-as-H44.01. Progress entries are cleared by the stored dossier's unit alone: the three D1 rows for H44 and
+    H44.01, none for H45."""
+    ingest_records(store, "dossiers", [dict(dossiers()[0])], "t")  # D1, H44.01
+    ingest_records(store, "progress", [{"MaHoSo": "D9", "TrangThai": "2", "ThoiDiemXuLy": "20260105080000"}], "t")
+    candidates = [
+        (1, "N1", "H44.01"),
+        (2, "N2", "H44.10001"),
+        (3, "N3", "H45.01"),
+        (4, "N4", "H44.10999"),  # not loaded
+        (5, "N5", None),
+        (6, D1, "H44.01"),
+        (7, D1, "H44.10001"),  # D1 resent under another H44 unit
+        (8, D1, "H45.01"),  # a takeover attempt
+        (9, "D9", "H45.01"),  # only progress stored: a new dossier row
+    ]
+    con = store.connection
+    con.execute("CREATE OR REPLACE TEMP TABLE _t AS SELECT * FROM (VALUES "
+                + ", ".join(f"({no}, '{key}', {repr(unit) if unit else 'NULL'})" for no, key, unit in candidates)
+                + ") v(no, dossier_id, unit_code)")  # fmt: skip
+    expected = {"H44": {1, 2, 6, 7}, "H45": {3, 9}, "H44.01": {1, 6}}
+    for root, cleared_by_hand in expected.items():
+        guard = ScopeGuard(authenticate(store, create_token(store, root, "ingest")))  # type: ignore[arg-type]
+        clear = guard.sql_clear("dossiers")
+        assert clear is not None
+        cleared = {no for (no,) in con.execute(f"SELECT no FROM _t m WHERE {clear[0]}", clear[1]).fetchall()}
+        assert cleared == cleared_by_hand, root
+        stand_ins = [(no, Parsed(key=key, main=(), unit_code=unit)) for no, key, unit in candidates]
+        refused = guard(con, "dossiers", stand_ins, "t")
+        assert not cleared & set(refused), root  # never clears what the guard refuses
+        progress = guard.sql_clear("progress")
+        assert progress is not None
+        cleared_progress = {
+            no for (no,) in con.execute(f"SELECT no FROM _t m WHERE {progress[0]}", progress[1]).fetchall()
+        }
+        assert cleared_progress == ({6, 7, 8} if root in ("H44", "H44.01") else set()), root

@@ -77,6 +77,35 @@ def _serve(db: Path, port: int) -> subprocess.Popen[bytes]:
     raise AssertionError("the server did not start")
 
 
+def _children(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (Linux ``/proc``): the ingest decoder and multiprocessing's helper."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.update(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def _gone(pids: set[int], timeout: float = 20.0) -> bool:
+    """Whether every process of ``pids`` ends (or is a zombie awaiting its reaper) within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = set()
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.add(pid)
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def test_acknowledged_records_survive_sigkill(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     with Store(db) as store:
@@ -110,6 +139,7 @@ def test_acknowledged_records_survive_sigkill(tmp_path: Path) -> None:
             assert client_thread.is_alive() or len(acked) >= 4
             time.sleep(0.01)
         time.sleep(0.05)  # land inside the next request
+        helpers = _children(server.pid)
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
     finally:
@@ -118,6 +148,8 @@ def test_acknowledged_records_survive_sigkill(tmp_path: Path) -> None:
         if server.poll() is None:
             server.kill()
     assert len(acked) >= 4
+    assert helpers, "the server runs its ingest decoder in a child process"
+    assert _gone(helpers), "the server's child processes outlive a kill -9"
     in_flight = [b for b in attempted if b not in acked]
     print(f"acknowledged {len(acked)} batches, in flight at the kill: {in_flight}")
 
@@ -133,9 +165,11 @@ def test_acknowledged_records_survive_sigkill(tmp_path: Path) -> None:
                     assert (body["accepted"], body["unchanged"]) == (0, BATCH)
                 else:  # all or nothing of the batch killed in flight
                     assert (body["accepted"], body["unchanged"]) in ((BATCH, 0), (0, BATCH))
+        helpers = _children(server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+    assert _gone(helpers), "the server's child processes outlive its shutdown"
 
     with Store(db, read_only=True) as store:
         con = store.connection

@@ -59,7 +59,14 @@ def _batches() -> list[tuple[str, Any]]:
         ("progress", [*_progress_of(foreign), *_progress_of(newer)]),
         ("dossiers", {"data": base[:3]}),  # the sync envelope: the per-record path
         ("dossiers", [base[30], None, base[31]]),  # a null record: DuckDB reads a row of nulls, the parser rejects it
+        ("dossiers", _repeated_key_body(base[32], base[33])),  # decoded in full in-process: the second is rejected
     ]
+
+
+def _repeated_key_body(first: dict[str, Any], second: dict[str, Any]) -> bytes:
+    """A list of two dossiers, the second with ``TrangThaiHoSo`` twice."""
+    twice = json.dumps(second, ensure_ascii=False).replace('"TrangThaiHoSo":', '"TrangThaiHoSo": "4", "TrangThaiHoSo":')
+    return f"[{json.dumps(first, ensure_ascii=False)}, {twice}]".encode()
 
 
 @pytest.fixture
@@ -76,8 +83,9 @@ def native_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     yield seen
 
 
-def _run(native: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], dict[str, Any]]:
+def _run(native: bool, monkeypatch: pytest.MonkeyPatch, decoder: bool = True) -> tuple[list[Any], dict[str, Any]]:
     monkeypatch.setenv("CHISO766_INGEST_NATIVE", "1" if native else "0")
+    monkeypatch.setenv("CHISO766_DECODER_PROCESS", "1" if decoder else "0")
     store = Store(":memory:")
     ingest_records(store, "units", UNITS, "units")
     token = create_token(store, "H44", "ingest")
@@ -85,7 +93,8 @@ def _run(native: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], dict
     answers = []
     with TestClient(create_app(settings, store=store)) as client:
         for kind, body in _batches():
-            r = client.post(f"/api/v1/ingest/{kind}", content=json.dumps(body, ensure_ascii=False), headers=auth(token))
+            content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False)
+            r = client.post(f"/api/v1/ingest/{kind}", content=content, headers=auth(token))
             doc = r.json()
             doc.pop("receipt_id", None)
             answers.append((r.status_code, doc))
@@ -96,17 +105,44 @@ def _run(native: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], dict
     return same[0], same[1]
 
 
-def test_http_batches_native_equals_per_record(monkeypatch: pytest.MonkeyPatch, native_calls: list[int]) -> None:
+@pytest.fixture
+def outlines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """The outlines the decoder process sent back (None: it was not available)."""
+    seen: list[Any] = []
+    original = api_ingest.DECODER.outcome
+
+    def spy(pending: Any) -> Any:
+        outline = original(pending)
+        seen.append(outline)
+        return outline
+
+    monkeypatch.setattr(api_ingest.DECODER, "outcome", spy)
+    yield seen
+
+
+def test_http_batches_native_equals_per_record(
+    monkeypatch: pytest.MonkeyPatch, native_calls: list[int], outlines: list[Any]
+) -> None:
     fast = _run(True, monkeypatch)
     # the plain batches went the native way; a body DuckDB refuses (a list sent as a string) and the envelope the
     # per-record way
-    assert len(native_calls) == 9 and [native_calls[i] for i in (0, 1, 2, 5, 6)] == [True] * 5
+    assert len(native_calls) == 10 and [native_calls[i] for i in (0, 1, 2, 5, 6)] == [True] * 5
     assert not native_calls[7] and native_calls[8]
+    # every JSON-list body was outlined by the decoder process (the envelope is decoded in-process)
+    assert len(outlines) == 9 and all(o is not None for o in outlines)
+    assert len(outlines[0].keys) == 40 and outlines[0].keys[0] == _batches()[0][1][0]["MaHoSo"]
+    assert [o.repeated for o in outlines] == [False] * 8 + [True]
+    in_process = _run(True, monkeypatch, decoder=False)
+    assert len(outlines) == 9
     slow = _run(False, monkeypatch)
-    assert fast[0] == slow[0]
-    for table in slow[1]:
-        assert fast[1][table] == slow[1][table], table
+    for run in (fast, in_process):
+        assert run[0] == slow[0]
+        for table in slow[1]:
+            assert run[1][table] == slow[1][table], table
     statuses = [status for status, _ in fast[0]]
     assert statuses[:3] == [200, 200, 207] and 207 in statuses[3:5]
     assert fast[0][2][1]["rejected"] == 3 and fast[0][1][1]["unchanged"] == 40
     assert fast[0][8][0] == 207 and [p["record_no"] for p in fast[0][8][1]["problems"]] == [2]
+    assert fast[0][9][0] == 207 and [(p["record_no"], p["field"]) for p in fast[0][9][1]["problems"]] == [
+        (2, "TrangThaiHoSo")
+    ]

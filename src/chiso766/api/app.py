@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from chiso766.api.decoder import DECODER
 from chiso766.errors import Chiso766Error, Problem
 from chiso766.methodology import DEFAULT_VERSION, load_methodology
 from chiso766.service.scoreboard import Clock, Scoreboard, system_clock
@@ -152,6 +153,7 @@ def create_app(settings: AppSettings | None = None, *, store: Store | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         board.start()
         board.warm()
+        DECODER.warm()
         refresher = _Refresher(board, settings.refresh_seconds) if settings.refresh_seconds > 0 else None
         if refresher is not None:
             refresher.start()
@@ -160,7 +162,8 @@ def create_app(settings: AppSettings | None = None, *, store: Store | None = Non
         finally:
             if refresher is not None:
                 refresher.stop()
-            if own_store:
+            if own_store:  # the server's own resources (an app over a given store leaves them to its owner)
+                DECODER.close()
                 with board.lock:
                     the_store.close()
 

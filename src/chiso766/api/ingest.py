@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -38,11 +39,13 @@ from chiso766.access import audit
 from chiso766.access.scope import ScopeGuard, kind_allowed
 from chiso766.access.tokens import ALL_UNITS, Token, authenticate
 from chiso766.api.app import AppSettings
+from chiso766.api.decoder import DECODER
 from chiso766.errors import Chiso766Error, InputError, Problem
 from chiso766.records import KIND_ORDER, kind_spec
 from chiso766.service.scoreboard import Scoreboard
 from chiso766.store.db import Store
-from chiso766.store.ingest import drop_staged, ingest_body, stage_body
+from chiso766.store.ingest import drop_staged, ingest_body, stage_body, stageable
+from chiso766.store.jsonbody import BodyError, decode_body, repeated_keys
 from chiso766.store.load import MAX_REPORTED, IngestReport, RejectedRecord, relaxed_gc
 
 log = logging.getLogger(__name__)
@@ -114,90 +117,40 @@ def _remote(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-class _Duplicates:
-    """``object_pairs_hook`` that notes objects with a repeated key (the C decoder otherwise keeps the last)."""
-
-    def __init__(self) -> None:
-        self.seen = False
-
-    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        d = dict(pairs)
-        if len(d) != len(pairs):
-            self.seen = True
-            seen: set[str] = set()
-            dup = _DupDict(d)
-            dup.repeated = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
-            return dup
-        return d
+def _body_error(exc: BodyError) -> Chiso766Error:
+    return _error(exc.status, exc.code, exc.vi, exc.en)
 
 
-class _DupDict(dict[str, Any]):
-    repeated: list[str]
-
-
-def _repeated_keys(value: Any, path: str = "") -> list[str]:
-    """Field paths of repeated keys anywhere in ``value`` (iterative; only run when the hook saw one)."""
-    found: list[str] = []
-    stack: list[tuple[Any, str]] = [(value, path)]
-    while stack:
-        item, at = stack.pop()
-        if isinstance(item, dict):
-            if isinstance(item, _DupDict):
-                found.extend(f"{at}{k}" for k in item.repeated)
-            stack.extend((v, f"{at}{k}.") for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((v, f"{at}[{i}].") for i, v in enumerate(item))
-    return found
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def _decoded(
+    pending: Future[Any], outlined: bool, body: bytes, max_batch: int, source: str
+) -> tuple[list[Any] | Callable[[], list[Any]], tuple[str | None, ...] | None]:
+    """The records for :func:`ingest_body` from a finished decode: a list (decoded in a thread, or here when the
+    decoder process broke or saw a repeated key), or a function decoding them on demand plus the keys the decoder
+    process saw. :class:`Chiso766Error` (400/413) when the body is unusable."""
+    if not outlined:
+        records: list[Any] = pending.result()
+        return records, None
+    try:
+        outline = DECODER.outcome(pending)
+    except BodyError as exc:
+        raise _body_error(exc) from None
+    if outline is None or outline.repeated:
+        return parse_body(body, max_batch, source), None
+    return (lambda: parse_body(body, max_batch, source)), outline.keys
 
 
 def parse_body(body: bytes, max_batch: int, source: str = "") -> list[Any]:
-    """The records of a request body; :class:`InputError` (400/413) when it is not a usable JSON list."""
-    hook = _Duplicates()
+    """The records of a request body; :class:`InputError` (400/413) when it is not a usable JSON list. An object
+    with a repeated key makes its record a :class:`RejectedRecord`."""
     try:
         with relaxed_gc:  # a batch of records is thousands of live dicts: no collector passes over them meanwhile
-            doc = json.loads(body, object_pairs_hook=hook, parse_constant=_reject_constant)
-    except UnicodeDecodeError as exc:
-        raise _error(
-            400,
-            "invalid_encoding",
-            f"Thân yêu cầu phải là JSON mã hóa UTF-8 (byte lỗi ở vị trí {exc.start})",
-            f"The body must be UTF-8 encoded JSON (bad byte at offset {exc.start})",
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise _error(
-            400,
-            "invalid_json",
-            f"JSON không hợp lệ: {exc.msg} (dòng {exc.lineno}, cột {exc.colno})",
-            f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-        ) from None
-    except RecursionError:
-        raise _error(400, "invalid_json", "JSON lồng nhau quá sâu", "JSON nested too deeply") from None
-    except ValueError as exc:  # NaN/Infinity, integers over 4,300 digits
-        raise _error(400, "invalid_json", f"JSON không hợp lệ: {exc}", f"Invalid JSON: {exc}") from None
-    if isinstance(doc, dict) and isinstance(doc.get("data"), list):  # the old {session, madonvi, data} envelope
-        doc = doc["data"]
-    if not isinstance(doc, list):
-        raise _error(
-            400,
-            "not_a_list",
-            "Thân yêu cầu phải là một danh sách JSON các bản ghi",
-            "The body must be a JSON list of records",
-        )
-    if len(doc) > max_batch:
-        raise _error(
-            413,
-            "batch_too_large",
-            f"Quá nhiều bản ghi: {len(doc)} (tối đa {max_batch} mỗi yêu cầu)",
-            f"Too many records: {len(doc)} (at most {max_batch} per request)",
-        )
-    if hook.seen:
+            doc, repeated = decode_body(body, max_batch)
+    except BodyError as exc:
+        raise _body_error(exc) from None
+    if repeated:
         for i, record in enumerate(doc):
-            repeated = _repeated_keys(record)
-            if repeated:
+            names = repeated_keys(record)
+            if names:
                 doc[i] = RejectedRecord(
                     record,
                     tuple(
@@ -207,7 +160,7 @@ def parse_body(body: bytes, max_batch: int, source: str = "") -> list[Any]:
                             where=f"{source}[{i + 1}]",
                             field=name,
                         )
-                        for name in repeated
+                        for name in names
                     ),
                 )
     return doc
@@ -382,20 +335,24 @@ async def post_records(kind: str, request: Request, caller: Annotated[_Caller, D
 
     def write() -> IngestReport:
         # Python decodes the body (the judge of JSON validity, repeated keys, the batch limit) while DuckDB reads
-        # and certifies the same bytes under the writer lock; nothing is stored before both are done.
-        decoded = _PARSERS.submit(parse_body, body, settings.max_batch, source)
+        # and certifies the same bytes under the writer lock; nothing is stored before both are done. The decoder
+        # process returns only each record's MaHoSo: the records themselves are decoded here only if needed.
+        outlined = DECODER.submit(body, settings.max_batch) if stageable(kind, body) else None
+        pending: Future[Any] = outlined or _PARSERS.submit(parse_body, body, settings.max_batch, source)
         with board.lock:
             try:
                 staged = stage_body(store, kind, body)
             finally:
-                wait([decoded])
+                wait([pending])
             try:
-                records = decoded.result()
+                records, keys = _decoded(pending, outlined is not None, body, settings.max_batch, source)
             except Chiso766Error as exc:
                 drop_staged(store)
                 raise refuse(exc) from None
             # one request = one transaction
-            report = ingest_body(store, kind, body, records, source, guard=ScopeGuard(token), staged=staged)
+            report = ingest_body(
+                store, kind, body, records, source, keys=keys, guard=ScopeGuard(token), staged=staged
+            )  # fmt: skip
             audit.record(
                 store.connection,
                 actor=token.actor,

@@ -12,7 +12,7 @@ import json
 import logging
 import tempfile
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from chiso766.store.bulk import _TEMP as BULK_TEMP_TABLES
 from chiso766.store.bulk import BULK_KINDS, BulkChunk
 from chiso766.store.db import Store
 from chiso766.store.files import FLAT_SUFFIXES
+from chiso766.store.jsonbody import record_key
 from chiso766.store.load import (
     BATCH_SIZE,
     IngestReport,
@@ -52,7 +53,16 @@ from chiso766.store.native import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NATIVE_CHUNK", "StagedBody", "drop_staged", "ingest_body", "ingest_file", "ingest_paths", "stage_body"]
+__all__ = [
+    "NATIVE_CHUNK",
+    "StagedBody",
+    "drop_staged",
+    "ingest_body",
+    "ingest_file",
+    "ingest_paths",
+    "stage_body",
+    "stageable",
+]
 
 NATIVE_CHUNK = 250_000  # records per transaction of the native file path (a whole number of batches)
 
@@ -106,11 +116,17 @@ class StagedBody:
     keys: dict[int, str]  # record number → MaHoSo of each certified record
 
 
+def stageable(kind: str, body: bytes, *, native: bool | None = None) -> bool:
+    """Whether :func:`stage_body` would read ``body`` (a JSON list of dossiers or progress entries, native path
+    on)."""
+    use_native = native_enabled() if native is None else native
+    return use_native and kind in NATIVE_KINDS and body.lstrip()[:1] == b"["
+
+
 def stage_body(store: Store, kind: str, body: bytes, *, native: bool | None = None) -> StagedBody | None:
     """Read and certify a JSON-list ``body`` of dossiers or progress entries in DuckDB (no stored data changes), so
     that the API can do it while Python decodes the same body; None when the native path does not apply."""
-    use_native = native_enabled() if native is None else native
-    if not (use_native and kind in NATIVE_KINDS and body.lstrip()[:1] == b"["):
+    if not stageable(kind, body, native=native):
         return None
     con = store.connection
     with tempfile.NamedTemporaryFile(prefix="chiso766-body-", suffix=".json") as f:
@@ -141,9 +157,10 @@ def ingest_body(
     store: Store,
     kind: str,
     body: bytes,
-    records: list[Any],
+    records: list[Any] | Callable[[], list[Any]],
     source: str,
     *,
+    keys: Sequence[str | None] | None = None,
     guard: RecordGuard | None = None,
     native: bool | None = None,
     staged: Any = _STAGE,
@@ -152,43 +169,71 @@ def ingest_body(
     valid: the API refuses NaN, repeated keys and broken JSON before this). Dossiers and progress entries are read
     from the same bytes by DuckDB (:mod:`chiso766.store.native`; ``staged`` by :func:`stage_body` beforehand, else
     here), the records SQL does not certify are judged from ``records``; every other case takes
-    :func:`ingest_records`. Same results either way."""
-    batch_size = max(len(records), 1)
+    :func:`ingest_records`. Same results either way.
+
+    ``records`` may be a function decoding them on demand; ``keys`` then gives each record's ``MaHoSo`` as the
+    decoder saw it (None for a record that is not an object or whose ``MaHoSo`` is not a string), and no record
+    may be a :class:`RejectedRecord`. They are decoded only if some record needs Python: not certified by SQL,
+    refused by the guard, or taking the per-record path."""
     if staged is _STAGE:
         staged = stage_body(store, kind, body, native=native)
-    plain = not any(isinstance(r, RejectedRecord | UnreadableRecord) for r in records)
-    if isinstance(staged, StagedBody) and plain and staged.kind == kind and _aligned(staged, records):
+    if callable(records) and keys is not None:
+        values = _LazyRecords(records, len(keys))
+        plain = True
+    else:
+        decoded = records() if callable(records) else records
+        keys = [record_key(r) for r in decoded]
+        values = _LazyRecords.of(decoded)
+        plain = not any(isinstance(r, RejectedRecord | UnreadableRecord) for r in decoded)
+    if isinstance(staged, StagedBody) and plain and staged.kind == kind and _aligned(staged, keys):
         report = _ingest_native(
-            store, kind, None, "array", source, batch_size, None, guard=guard, values=records, staged=len(records)
-        )
+            store, kind, None, "array", source, max(len(values), 1), None, guard=guard, values=values,
+            staged=len(values),
+        )  # fmt: skip
         assert report is not None
         return report
     drop_staged(store)
-    return ingest_records(store, kind, records, source, batch_size=batch_size, guard=guard)
+    everything = values.all()
+    return ingest_records(store, kind, everything, source, batch_size=max(len(everything), 1), guard=guard)
 
 
-def _aligned(staged: StagedBody, records: list[Any]) -> bool:
+def _aligned(staged: StagedBody, keys: Sequence[str | None]) -> bool:
     """Whether DuckDB numbered the body's records as Python did: each certified record's ``MaHoSo`` is the one of
     the Python record at that position (a cheap guard against any reading difference)."""
-    n = len(records)
-    for no, key in staged.keys.items():
-        record = records[no - 1] if 1 <= no <= n else None
-        if type(record) is not dict or record.get("MaHoSo") != key:
-            return False
-    return True
+    n = len(keys)
+    return all(1 <= no <= n and keys[no - 1] == key for no, key in staged.keys.items())
 
 
-class _ListRecords:
-    """Records already decoded (an HTTP body), numbered from 1, for :meth:`BulkChunk.flush_native`."""
+class _LazyRecords:
+    """The records of a body, numbered from 1, decoded on first use (for :meth:`BulkChunk.flush_native`)."""
 
-    def __init__(self, values: Sequence[Any]) -> None:
-        self.values = values
+    def __init__(self, decode: Callable[[], list[Any]], n: int) -> None:
+        self._decode = decode
+        self._values: list[Any] | None = None
+        self._n = n
+
+    @classmethod
+    def of(cls, values: list[Any]) -> _LazyRecords:
+        """Records decoded already."""
+        lazy = cls(lambda: values, len(values))
+        lazy._values = values
+        return lazy
+
+    def __len__(self) -> int:
+        return self._n
+
+    def all(self) -> list[Any]:
+        if self._values is None:
+            self._values = self._decode()
+            assert len(self._values) == self._n, "the body decoded to another number of records"
+        return self._values
 
     def prefetch(self, nos: Iterable[int]) -> None:
-        return None
+        if any(True for _ in nos):
+            self.all()
 
     def __getitem__(self, no: int) -> Any:
-        return self.values[no - 1]
+        return self.all()[no - 1]
 
 
 def _ingest_flat_native(
@@ -222,7 +267,7 @@ def _ingest_native(
     progress: ProgressCallback | None,
     *,
     guard: RecordGuard | None = None,
-    values: Sequence[Any] | None = None,
+    values: _LazyRecords | None = None,
     staged: int | None = None,
 ) -> IngestReport | None:
     """The native path of :func:`ingest_file` / :func:`ingest_body`; None (nothing written) when DuckDB cannot read
@@ -240,7 +285,7 @@ def _ingest_native(
         con.execute("INSERT INTO receipts VALUES (?, ?, ?, 0, 0, 0, 0, ?)", [report.receipt_id, kind, source, _now()])
         chunk = BulkChunk(_Loader(store, kind_spec(kind), source, report, guard), batch_size)
         size = batch_size * max(1, NATIVE_CHUNK // batch_size)
-        records: Any = _ListRecords(values) if values is not None else FileRecords(path, fmt)  # type: ignore[arg-type]
+        records: Any = values if values is not None else FileRecords(path, fmt)  # type: ignore[arg-type]
         assert staged is None or n <= size
         with relaxed_gc:
             for lo in range(1, n + 1, size):
