@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from concurrent.futures import Future
 
 import pytest
 
@@ -72,3 +73,14 @@ def test_the_decoder_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHISO766_DECODER_PROCESS", "0")
     decoder = BodyDecoder()
     assert decoder.submit(b"[]", 10) is None and decoder._pool is None
+
+
+def test_a_failing_decode_falls_back_but_a_refusal_stands() -> None:
+    decoder = BodyDecoder()
+    failed: Future[BodyOutline] = Future()
+    failed.set_exception(MemoryError())
+    assert decoder.outcome(failed) is None  # the caller decodes in-process
+    refused: Future[BodyOutline] = Future()
+    refused.set_exception(BodyError(400, "invalid_json", "vi", "en"))
+    with pytest.raises(BodyError):
+        decoder.outcome(refused)

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from chiso766.store.jsonbody import BodyOutline, outline_body
+from chiso766.store.jsonbody import BodyError, BodyOutline, outline_body
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,16 @@ class BodyDecoder:
         when the body is unusable."""
         try:
             return pending.result()
+        except BodyError:
+            raise
         except BrokenProcessPool as exc:
             log.warning("ingest decoder process broke (%s): decoding in-process", exc)
             pool = self._pool
             if pool is not None:
                 self._drop(pool)
+            return None
+        except Exception as exc:  # e.g. MemoryError in the worker: the in-process decode gives the answer
+            log.warning("ingest decoder process failed (%r): decoding in-process", exc)
             return None
 
     def warm(self) -> None:
