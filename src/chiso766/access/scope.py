@@ -95,17 +95,19 @@ class ScopeGuard:
 
     # ---- the check
 
-    def sql_clear(self, kind: str) -> tuple[str, list[object]] | None:
+    def sql_clear(self, kind: str, stored: str = "dossiers") -> tuple[str, list[object]] | None:
         """A SQL condition over a record ``m`` certified by the bulk paths (``m.dossier_id``, ``m.unit_code``)
         that holds only for records this guard lets through: the dossier's unit is the token unit or one of its
         loaded descendants, and so is a stored version's (or there is none); for progress entries, a stored
-        dossier's. Records it does not clear are checked by :meth:`__call__` as usual. None: no shortcut."""
+        dossier's. Records it does not clear are checked by :meth:`__call__` as usual. None: no shortcut.
+        ``stored``: the table of stored dossiers to look in (any table holding at least the stored rows of the
+        records' keys, e.g. those rows alone)."""
         if self.root == ALL_UNITS:
             return "true", []
         scope = "(SELECT ?::VARCHAR UNION ALL SELECT descendant FROM unit_closure WHERE ancestor = ?)"
-        stored_in = f"EXISTS (SELECT 1 FROM dossiers d WHERE d.dossier_id = m.dossier_id AND d.unit_code IN {scope})"
+        stored_in = f"EXISTS (SELECT 1 FROM {stored} d WHERE d.dossier_id = m.dossier_id AND d.unit_code IN {scope})"
         if kind == "dossiers":
-            new_key = "NOT EXISTS (SELECT 1 FROM dossiers d WHERE d.dossier_id = m.dossier_id)"
+            new_key = f"NOT EXISTS (SELECT 1 FROM {stored} d WHERE d.dossier_id = m.dossier_id)"
             return f"m.unit_code IN {scope} AND ({new_key} OR {stored_in})", [self.root] * 4
         if kind == "progress":
             return stored_in, [self.root] * 2

@@ -359,7 +359,17 @@ def _progress_sql() -> list[str]:
 
 _DOSSIER_SQL = _dossier_sql()
 _PROGRESS_SQL = _progress_sql()
-_TEMP = ("_b_raw", "_b_rec", "_b_agg", "_b_main", "_b_sup", "_b_db", "_b_ev", *(f"_b_i_{n}" for n in _LISTS))
+_TEMP = (
+    "_b_raw",
+    "_b_rec",
+    "_b_agg",
+    "_b_main",
+    "_b_sup",
+    "_b_db",
+    "_b_ev",
+    "_b_old",
+    *(f"_b_i_{n}" for n in _LISTS),
+)
 
 
 # ------------------------------------------------------------------------------------------------- loader
@@ -438,6 +448,14 @@ class BulkChunk:
                 rejected.append(bad)
             elif parsed is not None:
                 python.append((no, parsed))
+        if self.kind == "dossiers" or loader.guard is not None:
+            # the stored rows of the chunk's certified keys, read once: the dossier table is scanned (no index
+            # helps a join in DuckDB), and the guard and the upsert both need them
+            certified = "_b_main" if self.kind == "dossiers" else "_b_ev"
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _b_old AS SELECT * FROM dossiers "
+                f"WHERE dossier_id IN (SELECT dossier_id FROM {certified})"
+            )
         if loader.guard is not None:
             self._guard(con, python, raw, rejected)
         if self.kind == "dossiers":
@@ -463,7 +481,7 @@ class BulkChunk:
         assert guard is not None
         # the records the guard's SQL shortcut clears need no stand-in (most of them, usually)
         shortcut = getattr(guard, "sql_clear", None)
-        clear = shortcut(self.kind) if shortcut is not None else None
+        clear = shortcut(self.kind, stored="_b_old") if shortcut is not None else None
         where, params = (f"WHERE NOT coalesce({clear[0]}, false)", clear[1]) if clear is not None else ("", [])
         if self.kind == "dossiers":
             rows = con.execute(f"SELECT no, dossier_id, unit_code, id_prefix FROM _b_main m {where}", params).fetchall()
@@ -539,7 +557,7 @@ class BulkChunk:
                         WHEN n.updated_at < o.updated_at THEN 'unchanged'
                         WHEN NOT ({same_main}) THEN 'updated'
                         ELSE 'check' END AS outcome
-            FROM _b_main n LEFT JOIN dossiers o USING (dossier_id)
+            FROM _b_main n LEFT JOIN _b_old o USING (dossier_id)
             """
         )
         # same main row: the child sets decide (supplements and databases equal, events a subset of the stored)
@@ -602,10 +620,10 @@ class BulkChunk:
             f"SELECT dossier_id, db_code FROM _b_db WHERE dossier_id IN {written}"
         )
         con.execute(
+            # an anti join (not NOT EXISTS) lets DuckDB prune the stored events by the new ones' time range
             "INSERT INTO dossier_events (dossier_id, status, event_at) "
-            f"SELECT dossier_id, status, event_at FROM _b_ev n WHERE dossier_id IN {written} "
-            "AND NOT EXISTS (SELECT 1 FROM dossier_events e WHERE e.dossier_id = n.dossier_id "
-            "AND e.status = n.status AND e.event_at = n.event_at)"
+            f"SELECT dossier_id, status, event_at FROM (SELECT * FROM _b_ev WHERE dossier_id IN {written}) n "
+            "ANTI JOIN dossier_events e USING (dossier_id, status, event_at)"
         )
         con.execute(
             f"""
