@@ -1,6 +1,7 @@
 """Ingest benchmark: file import rate and HTTP batch rate on loopback (DESIGN targets: ≥200k/s files, ≥20k/s HTTP).
 
-Run ``python -m bench.ingest [--n 200000] [--http-n 100000] [--batch 5000] [--formats jsonl,json,csv,parquet,xlsx]``.
+Run ``python -m bench.ingest [--n 200000] [--http-n 100000] [--batch 5000] [--http-history 0]
+[--formats jsonl,json,csv,parquet,xlsx]``.
 Every measurement is one JSON object on stdout (DESIGN contract 3); progress goes to stderr.
 
 The records are sync-format dossiers (DATA_FORMATS §1.2) as a one-stop system sends them: Vietnamese field names,
@@ -12,6 +13,7 @@ of JSON each. They are deterministic for a given ``(n, seed)``.
 ``file_replay``     the same JSON Lines file again (every record unchanged: the idempotence check path)
 ``http_batches``    ``POST /api/v1/ingest/dossiers`` batches from one client to a real ``uvicorn`` server on
                     127.0.0.1 over a DuckDB file; each 2xx is committed before it is answered
+                    (``--http-history N``: over a store already holding N other dossiers)
 """
 
 from __future__ import annotations
@@ -310,17 +312,31 @@ def start_server(db: Path, port: int, extra_env: dict[str, str] | None = None) -
     raise RuntimeError("server did not start")
 
 
-def bench_http(workdir: Path, n: int, seed: int, batch: int) -> None:
+HISTORY_START = 50_000_000  # numbering of the stored-history dossiers (the batches sent over HTTP start at 0)
+
+
+def bench_http(workdir: Path, n: int, seed: int, batch: int, history: int = 0) -> None:
+    """``n`` dossiers over HTTP in ``batch``-record requests; ``history`` dossiers (other keys, same kind of
+    dates) are ingested from a JSON Lines file first, so that the requests meet a store of that size."""
     import httpx
 
     from chiso766.access.tokens import create_token
     from chiso766.store.db import Store
+    from chiso766.store.ingest import ingest_paths
     from chiso766.store.load import ingest_records
 
     db = workdir / "http.duckdb"
     with Store(db) as store:
         ingest_records(store, "units", units(), "units")
         token = create_token(store, PROVINCE, "ingest", name="bench")
+        if history:
+            path = workdir / "history.jsonl"
+            print(f"writing and ingesting {history} dossiers of history…", file=sys.stderr)
+            with path.open("w", encoding="utf-8") as f:
+                for d in dossiers(history, seed, start=HISTORY_START):
+                    f.write(json.dumps(d, ensure_ascii=False) + "\n")
+            ingest_paths(store, "dossiers", [path])
+            path.unlink()
     bodies = []
     records = list(dossiers(n, seed))
     for i in range(0, n, batch):
@@ -340,7 +356,15 @@ def bench_http(workdir: Path, n: int, seed: int, batch: int) -> None:
                 taken += r.json()["accepted"]
             seconds = time.perf_counter() - t0
         assert taken == n, taken
-        _emit("http_batches", n, seconds, TARGET_HTTP_PER_SECOND, batch=batch, bytes=sum(len(b) for b in bodies))
+        _emit(
+            "http_batches",
+            n,
+            seconds,
+            TARGET_HTTP_PER_SECOND,
+            batch=batch,
+            bytes=sum(len(b) for b in bodies),
+            history=history,
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -351,6 +375,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=200_000, help="dossiers per file format")
     parser.add_argument("--http-n", type=int, default=100_000, help="dossiers sent over HTTP (0 = skip)")
     parser.add_argument("--batch", type=int, default=5_000, help="records per HTTP request")
+    parser.add_argument(
+        "--http-history", type=int, default=0, help="dossiers stored before the HTTP batches (default: none)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--formats", default="jsonl,json,csv,parquet,xlsx")
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one)")
@@ -361,7 +388,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.n and formats:
             bench_files(work, args.n, args.seed, formats)
         if args.http_n:
-            bench_http(work, args.http_n, args.seed, args.batch)
+            bench_http(work, args.http_n, args.seed, args.batch, args.http_history)
 
 
 if __name__ == "__main__":
