@@ -34,6 +34,7 @@ from datetime import datetime
 import duckdb
 
 from chiso766.domain.periods import Period
+from chiso766.engine.catalogue_delta import catalogue_delta_sql
 from chiso766.engine.counters import (
     DOSSIER_INDICATORS,
     PETITION_INDICATORS,
@@ -57,6 +58,7 @@ from chiso766.engine.facts_catalogue import (
 from chiso766.engine.facts_dossiers import dossier_bounds_sql, dossier_facts_sql
 from chiso766.engine.facts_petitions import petition_facts_sql
 from chiso766.engine.structure import STRUCTURE_DDL, load_calendar_table, period_rows, rebuild_unit_closure
+from chiso766.engine.usage import unit_tree_sql
 from chiso766.methodology.model import Methodology
 from chiso766.store.db import Store
 
@@ -322,8 +324,9 @@ class LiveIndex:
         A dossier adds 1 to each count of every (period, unit, TTHC) it arrives in, so the counts of the periods
         whose row did not move move by (new − old) arrival facts of the changed dossiers only: ``dossiers`` is
         read for those ids and nothing else. Clock-moved periods (their ``as_of_at`` bounds arrival) are counted
-        again from ``mat_dossier_arrivals``. Fills ``live_usage_keys`` with the (period, TTHC) of unmoved periods
-        where some count crossed zero (the only ones whose catalogue rows can change) and returns their periods.
+        again from ``mat_dossier_arrivals``. Fills ``live_usage_keys`` with the (period, TTHC, tree) of unmoved
+        periods where some count at a unit of that tree crossed zero (the only ones whose catalogue rows can
+        change: rows depend on the counts only through ``> 0``) and returns their periods.
         """
         con = self.con
         codes = tuple(self.options.population_db_codes)
@@ -381,10 +384,13 @@ class LiveIndex:
             con.execute(
                 f"INSERT INTO mat_dossier_usage {dossier_usage_sql('mat_dossier_arrivals', 'live_usage_periods')}"
             )
+        # The (period, TTHC, tree) of the flipped counts: a dossier-driven row reads its own tree's counts only.
+        con.execute("DROP TABLE IF EXISTS live_unit_trees")
+        con.execute(f"CREATE TEMP TABLE live_unit_trees AS {unit_tree_sql()}")
         con.execute("DROP TABLE IF EXISTS live_usage_keys")
         con.execute(
-            "CREATE TEMP TABLE live_usage_keys AS SELECT DISTINCT period_id, procedure_code "
-            "FROM live_usage_merged WHERE flips"
+            "CREATE TEMP TABLE live_usage_keys AS SELECT DISTINCT m.period_id, m.procedure_code, t.tree_code "
+            "FROM live_usage_merged m JOIN live_unit_trees t ON t.unit_code = m.unit_code WHERE m.flips"
         )
         return sorted(str(r[0]) for r in con.execute("SELECT DISTINCT period_id FROM live_usage_keys").fetchall())
 
@@ -393,45 +399,26 @@ class LiveIndex:
 
         Static catalogue rows (``period_id = '*'``) depend only on the catalogue and the units, whose changes
         trigger a full rebuild: they stay, and the touched periods' counts read them next to the new dated rows.
-        Dossiers are read only through ``mat_dossier_usage``. ``scoped``: only the dossier-driven rows of the
-        (period, TTHC) pairs in ``live_usage_keys`` are recomputed (each depends on its own pair's counts only).
+        Dossiers are read only through ``mat_dossier_usage``.
+
+        ``scoped``: only the dossier-driven rows of the (period, TTHC, tree) in ``live_usage_keys`` are
+        recomputed (each depends on its own pair's counts only); only the rows that differ are written, and the
+        counters move by those rows' old and new contributions (:mod:`chiso766.engine.catalogue_delta`), so the
+        cost follows the changed pairs, not the periods' catalogue rows. Otherwise (clock-moved periods) every
+        dated row of the periods is recomputed and their catalogue counters recounted.
         """
         con = self.con
         ids = _id_list(period_ids)
         self._use_periods(f"SELECT * FROM {MAT_PERIODS} WHERE period_id IN ({ids})")
+        counted = {i.code for i in self.methodology.indicators} & set(CATALOGUE_INDICATORS)
+        if scoped:
+            self._refresh_driven_rows(ids, sorted(counted & set(DOSSIER_DRIVEN)))
+            return
         d = self.options.dialect
         codes_db = tuple(self.options.population_db_codes)
-        if scoped:
-            by_procedure = ", ".join(f"('{c}')" for c in DOSSIER_DRIVEN if c != "ONLINE_SERVICES_USED")
-            con.execute("DROP TABLE IF EXISTS live_driven_items")
-            con.execute(
-                "CREATE TEMP TABLE live_driven_items AS "
-                "SELECT k.period_id, i.indicator_code, k.procedure_code AS item_code "
-                f"FROM live_usage_keys k CROSS JOIN (VALUES {by_procedure}) i(indicator_code) "
-                "UNION ALL SELECT k.period_id, 'ONLINE_SERVICES_USED' AS indicator_code, s.service_code AS item_code "
-                "FROM live_usage_keys k JOIN services s ON s.procedure_code = k.procedure_code"
-            )
-            con.execute(
-                f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids}) AND EXISTS (SELECT 1 FROM "
-                "live_driven_items x WHERE x.period_id = mat_catalogue_facts.period_id "
-                "AND x.indicator_code = mat_catalogue_facts.indicator_code "
-                "AND x.item_code = mat_catalogue_facts.item_code)"
-            )
-            sql = catalogue_facts_sql(
-                d,
-                population_db_codes=codes_db,
-                part="dossier",
-                usage_table="mat_dossier_usage",
-                usage_scope="live_usage_keys",
-            )
-            con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
-        else:
-            con.execute(f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids})")  # never the '*' rows
-            sql = catalogue_facts_sql(d, population_db_codes=codes_db, part="dynamic", usage_table="mat_dossier_usage")
-            con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
-        counted = {i.code for i in self.methodology.indicators} & set(CATALOGUE_INDICATORS)
-        if scoped:  # only dossier-driven rows were replaced: the other indicators' counts cannot have moved
-            counted &= set(DOSSIER_DRIVEN)
+        con.execute(f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids})")  # never the '*' rows
+        sql = catalogue_facts_sql(d, population_db_codes=codes_db, part="dynamic", usage_table="mat_dossier_usage")
+        con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
         code_list = ", ".join(f"'{c}'" for c in sorted(counted)) or "''"
         counts = catalogue_counts_sql("mat_catalogue_facts", static_tables=STATIC_TABLES, indicators=sorted(counted))
         con.execute("DROP TABLE IF EXISTS live_catalogue")
@@ -443,6 +430,57 @@ class LiveIndex:
         # Replace every catalogue counter of the touched periods (rows that became 0/0 disappear).
         con.execute(f"DELETE FROM mat_counters WHERE period_id IN ({ids}) AND indicator_code IN ({code_list})")
         con.execute("INSERT INTO mat_counters SELECT * FROM live_catalogue")
+
+    def _refresh_driven_rows(self, ids: str, indicators: Sequence[str]) -> None:
+        """The scoped half of :meth:`_refresh_catalogue`: recompute the dossier-driven rows of the pairs in
+        ``live_usage_keys`` (periods ``ids``, already in ``period_structure``), write the rows that differ and
+        move the counters of ``indicators`` by the changed rows (new − old contributions)."""
+        con = self.con
+        by_procedure = ", ".join(f"('{c}')" for c in DOSSIER_DRIVEN if c != "ONLINE_SERVICES_USED")
+        con.execute("DROP TABLE IF EXISTS live_driven_items")
+        con.execute(
+            "CREATE TEMP TABLE live_driven_items AS "
+            "SELECT k.period_id, i.indicator_code, k.procedure_code AS item_code, k.tree_code "
+            f"FROM live_usage_keys k CROSS JOIN (VALUES {by_procedure}) i(indicator_code) "
+            "UNION ALL SELECT k.period_id, 'ONLINE_SERVICES_USED' AS indicator_code, s.service_code AS item_code, "
+            "k.tree_code FROM live_usage_keys k JOIN services s ON s.procedure_code = k.procedure_code"
+        )
+        # Every stored dated row of the recomputed (period, indicator, item) in the scoped trees, and the same
+        # rows recomputed (catalogue_facts_sql's usage_trees).
+        con.execute("DROP TABLE IF EXISTS live_cat_old")
+        con.execute(
+            "CREATE TEMP TABLE live_cat_old AS SELECT f.* FROM mat_catalogue_facts f "
+            f"JOIN live_unit_trees t ON t.unit_code = f.unit_code WHERE f.period_id IN ({ids}) "
+            "AND EXISTS (SELECT 1 FROM live_driven_items x WHERE x.period_id = f.period_id "
+            "AND x.indicator_code = f.indicator_code AND x.item_code = f.item_code AND x.tree_code = t.tree_code)"
+        )
+        sql = catalogue_facts_sql(
+            self.options.dialect,
+            population_db_codes=tuple(self.options.population_db_codes),
+            part="dossier",
+            usage_table="mat_dossier_usage",
+            usage_trees="live_usage_keys",
+        )
+        con.execute("DROP TABLE IF EXISTS live_cat_new")
+        con.execute(f"CREATE TEMP TABLE live_cat_new AS {sql}")
+        # Write only the difference (a key is unique; a row whose hit or reason changed is in both tables).
+        for table, first, second in (("live_cat_gone", "old", "new"), ("live_cat_added", "new", "old")):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT * FROM live_cat_{first} EXCEPT SELECT * FROM live_cat_{second}"
+            )
+        con.execute(
+            f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids}) AND EXISTS (SELECT 1 FROM live_cat_gone g "
+            "WHERE g.period_id = mat_catalogue_facts.period_id "
+            "AND g.indicator_code = mat_catalogue_facts.indicator_code "
+            "AND g.unit_code = mat_catalogue_facts.unit_code AND g.item_code = mat_catalogue_facts.item_code)"
+        )
+        con.execute("INSERT INTO mat_catalogue_facts SELECT * FROM live_cat_added")
+        if indicators:
+            delta = catalogue_delta_sql(
+                ("live_cat_old", "live_cat_new"), ("live_cat_gone", "live_cat_added"), STATIC_TABLES[0], indicators
+            )
+            self._apply_delta(delta)
 
     def _merge_counters(self, merged_select: str, keys_table: str, period_ids: str) -> None:
         """Replace the counters whose keys are in ``keys_table`` by ``merged_select``'s rows (0/0 dropped);

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from chiso766.engine.dialect import DUCKDB, Dialect
 
-__all__ = ["ARRIVAL_COLUMNS", "USAGE_COUNTS", "dossier_arrivals_sql", "dossier_usage_sql"]
+__all__ = ["ARRIVAL_COLUMNS", "USAGE_COUNTS", "dossier_arrivals_sql", "dossier_usage_sql", "unit_tree_sql"]
 
 
 def _sql_strings(values: Sequence[str]) -> str:
@@ -134,3 +134,23 @@ FROM (
 ) a
 LEFT JOIN procedures t ON t.procedure_code = a.procedure_code
 GROUP BY a.period_id, a.unit_code, a.procedure_code"""
+
+
+def unit_tree_sql() -> str:
+    """One SELECT (no WITH) of ``(unit_code, tree_code)`` for every unit of ``units``: the root of its tree
+    (Cat-root: its ``unit_closure`` ancestor whose parent is not a known unit; the smallest code if several),
+    ``''`` for a unit with no root (a parent cycle). A unit's ``unit_closure`` ancestors are in its tree (a
+    root of an ancestor is a root of the unit), so every dossier-driven catalogue row reads dossier counts of
+    its own tree only: ``LiveIndex`` scopes an update's recomputation by (period, TTHC, tree). Reads ``units``
+    and ``unit_closure``."""
+    return """
+SELECT u.unit_code, COALESCE(MIN(ur.root_code), '') AS tree_code
+FROM units u
+LEFT JOIN (
+    SELECT c.descendant AS unit_code, c.ancestor AS root_code
+    FROM unit_closure c
+    JOIN units ru ON ru.unit_code = c.ancestor
+    LEFT JOIN units rp ON rp.unit_code = ru.parent_code
+    WHERE rp.unit_code IS NULL
+) ur ON ur.unit_code = u.unit_code
+GROUP BY u.unit_code"""
