@@ -55,7 +55,7 @@ from chiso766.engine.facts_catalogue import (
     dossier_arrivals_sql,
     dossier_usage_sql,
 )
-from chiso766.engine.facts_dossiers import dossier_bounds_sql, dossier_facts_sql
+from chiso766.engine.facts_dossiers import SCOPED_TABLES, dossier_bounds_sql, dossier_facts_sql
 from chiso766.engine.facts_petitions import petition_facts_sql
 from chiso766.engine.structure import STRUCTURE_DDL, load_calendar_table, period_rows, rebuild_unit_closure
 from chiso766.engine.usage import unit_tree_sql
@@ -65,6 +65,8 @@ from chiso766.store.db import Store
 log = logging.getLogger(__name__)
 
 MAT_PERIODS = "mat_periods"
+SCOPE_PREFIX = "live_scope_"
+"""Prefix of the per-update copies of the changed dossiers' records (see ``LiveIndex._copy_dossier_records``)."""
 STATIC_TABLES = ("mat_catalogue_static_items", "mat_catalogue_static_pooled")
 
 
@@ -88,6 +90,7 @@ class LiveIndex:
         self.methodology = methodology
         self.options = options or FactsOptions()
         self._online = online_column(methodology)
+        self._id_range = "FALSE"  # the changed dossier ids' range, as SQL (set per update)
 
     # --- full rebuild ------------------------------------------------------------------------------------
     def rebuild(self, periods: Sequence[Period], as_of: datetime | None = None) -> None:
@@ -207,6 +210,8 @@ class LiveIndex:
         n_petitions = int(petitions[0]) if petitions else 0
 
         touched: set[str] = set()
+        if n_dossiers or moved:
+            self._copy_dossier_records()
         if n_dossiers:
             touched |= self._refresh_dossiers()
         if n_petitions:
@@ -234,6 +239,26 @@ class LiveIndex:
         return UpdateReport(n_dossiers, n_petitions, len(periods_touched), False, time.perf_counter() - started)
 
     # --- steps -------------------------------------------------------------------------------------------
+    def _copy_dossier_records(self) -> None:
+        """Copy the records of ``live_dossiers`` (every table of ``SCOPED_TABLES``) to ``live_scope_*`` once, so
+        the facts, bounds and arrivals of an update read them without scanning the history tables again.
+
+        The ids' range is also given as constants (``self._id_range``, used by every lookup by dossier id): a
+        table stored in id order — dossiers appended as they arrive — then skips the other row groups (min/max
+        pruning), so finding a day's new dossiers does not read the history."""
+        con = self.con
+        row = con.execute("SELECT MIN(dossier_id), MAX(dossier_id) FROM live_dossiers").fetchone()
+        if row is None or row[0] is None:
+            self._id_range = "FALSE"
+        else:
+            self._id_range = f"dossier_id BETWEEN {_literal(str(row[0]))} AND {_literal(str(row[1]))}"
+        for table in SCOPED_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {SCOPE_PREFIX}{table}")
+            con.execute(
+                f"CREATE TEMP TABLE {SCOPE_PREFIX}{table} AS SELECT * FROM {table} "
+                f"WHERE {self._id_range} AND dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+            )
+
     def _refresh_dossiers(self) -> set[str]:
         """Replace the compact facts and bounds of ``live_dossiers`` and move the counters by (new − old) of the
         (period, dossier) rows they stand for; return the periods where one of those dossiers has a row."""
@@ -242,10 +267,11 @@ class LiveIndex:
         codes = tuple(self.options.population_db_codes)
         specs = [s for s in DOSSIER_INDICATORS if s[0] in {i.code for i in self.methodology.indicators}]
         self._use_periods(f"SELECT * FROM {MAT_PERIODS}")
-        scoped = "WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+        scoped = f"WHERE {self._id_range} AND dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+        copies = {"scope_table": "live_dossiers", "scope_prefix": SCOPE_PREFIX}
         for kind, table, new_sql in (
-            ("facts", "mat_dossier_facts", dossier_facts_sql(d, codes, scope_table="live_dossiers", output="compact")),
-            ("bounds", "mat_dossier_bounds", dossier_bounds_sql(d, codes, scope_table="live_dossiers")),
+            ("facts", "mat_dossier_facts", dossier_facts_sql(d, codes, output="compact", **copies)),
+            ("bounds", "mat_dossier_bounds", dossier_bounds_sql(d, codes, **copies)),
         ):
             con.execute(f"DROP TABLE IF EXISTS live_old_{kind}")
             con.execute(f"CREATE TEMP TABLE live_old_{kind} AS SELECT * FROM {table} {scoped}")
@@ -333,15 +359,19 @@ class LiveIndex:
         moved_ids = _id_list(moved)
         con.execute("DROP TABLE IF EXISTS live_arrivals_new")
         con.execute(
-            f"CREATE TEMP TABLE live_arrivals_new AS {dossier_arrivals_sql(codes, scope_table='live_dossiers')}"
+            "CREATE TEMP TABLE live_arrivals_new AS "
+            f"{dossier_arrivals_sql(codes, scope_table='live_dossiers', scope_prefix=SCOPE_PREFIX)}"
         )
         con.execute("DROP TABLE IF EXISTS live_arrivals")
         con.execute(
             "CREATE TEMP TABLE live_arrivals AS SELECT *, -1 AS w FROM mat_dossier_arrivals "
-            "WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers) "
+            f"WHERE {self._id_range} AND dossier_id IN (SELECT dossier_id FROM live_dossiers) "
             "UNION ALL SELECT *, 1 AS w FROM live_arrivals_new"
         )
-        con.execute("DELETE FROM mat_dossier_arrivals WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)")
+        con.execute(
+            f"DELETE FROM mat_dossier_arrivals WHERE {self._id_range} "
+            "AND dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+        )
         con.execute("INSERT INTO mat_dossier_arrivals SELECT * FROM live_arrivals_new")
 
         con.execute("DROP TABLE IF EXISTS live_usage_periods")
@@ -559,6 +589,11 @@ class LiveIndex:
     def _latest_change(self) -> datetime | None:
         row = self.con.execute("SELECT MAX(recorded_at) FROM changes").fetchone()
         return row[0] if row else None
+
+
+def _literal(value: str) -> str:
+    """A SQL string literal (quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _id_list(period_ids: Sequence[str]) -> str:
