@@ -13,9 +13,12 @@
 - catalogue indicators count DISTINCT procedures, which a difference cannot express. Their dossier-driven rows
   (3.2, 3.5, 3.5b, 4.5a) depend only on per-(period, unit, TTHC) dossier counts (``mat_dossier_usage``), which
   do move by differences: each dossier's arrival facts are kept (``mat_dossier_arrivals``), its old row gives
-  its old contribution and the recomputed one its new one. Only the (period, TTHC) whose counts crossed zero
-  get their catalogue rows recomputed, from those counts, so ``dossiers`` is read for the changed ids only;
-  the catalogue counters of those periods are then recounted (catalogue-sized, not history-sized);
+  its old contribution and the recomputed one its new one. Only the (period, TTHC, unit tree) whose counts
+  crossed zero get their catalogue rows recomputed, from those counts, so ``dossiers`` is read for the changed
+  ids only; only the rows that differ are written, and the catalogue counters move by those rows' old and new
+  contributions per item (:mod:`chiso766.engine.catalogue_delta`) instead of being recounted;
+- the changed dossiers' records are copied once per update (``live_scope_*``) and every lookup by dossier id
+  also carries the ids' range as constants, so a store kept in id order is not scanned for a day's dossiers;
 - time moves scores too (DESIGN): for provisional periods the new ``as_of`` re-judges every item whose facts
   can change with the clock (still open or pending, or with an event between the old and the new as-of);
 - unit or catalogue changes (rare) fall back to a full rebuild.

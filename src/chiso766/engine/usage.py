@@ -146,8 +146,9 @@ def unit_tree_sql() -> str:
     (Cat-root: its ``unit_closure`` ancestor whose parent is not a known unit; the smallest code if several),
     ``''`` for a unit with no root (a parent cycle). A unit's ``unit_closure`` ancestors are in its tree (a
     root of an ancestor is a root of the unit), so every dossier-driven catalogue row reads dossier counts of
-    its own tree only: ``LiveIndex`` scopes an update's recomputation by (period, TTHC, tree). Reads ``units``
-    and ``unit_closure``."""
+    its own tree only: ``LiveIndex`` scopes an update's recomputation by (period, TTHC, tree). Like the DISTINCT
+    pooling of :func:`chiso766.engine.facts_catalogue.catalogue_counts_sql`, this relies on trees lying within
+    ``unit_closure``'s 16-level walk. Reads ``units`` and ``unit_closure``."""
     return """
 SELECT u.unit_code, COALESCE(MIN(ur.root_code), '') AS tree_code
 FROM units u
