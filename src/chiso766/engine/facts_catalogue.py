@@ -128,7 +128,13 @@ from collections.abc import Sequence
 from typing import Literal
 
 from chiso766.engine.dialect import DUCKDB, Dialect
-from chiso766.engine.usage import ARRIVAL_COLUMNS, USAGE_COUNTS, dossier_arrivals_sql, dossier_usage_sql
+from chiso766.engine.usage import (
+    ARRIVAL_COLUMNS,
+    USAGE_COUNTS,
+    dossier_arrivals_sql,
+    dossier_usage_sql,
+    unit_tree_sql,
+)
 
 __all__ = [
     "ARRIVAL_COLUMNS",
@@ -214,6 +220,7 @@ def catalogue_facts_sql(
     part: Part = "all",
     usage_table: str | None = None,
     usage_scope: str | None = None,
+    usage_trees: str | None = None,
 ) -> str:
     """One SELECT of the long catalogue facts table (columns in the module docstring).
 
@@ -222,7 +229,14 @@ def catalogue_facts_sql(
     path keeps it current by deltas): ``dossiers`` and ``dossier_databases`` are then not read at all.
     ``usage_scope`` (with ``usage_table``) names a table of ``(period_id, procedure_code)`` pairs: only their
     counts are read, so the dossier-driven rows of those pairs are exactly the full computation's (each depends
-    only on the counts of its own period and TTHC) and the others are absent.
+    only on the counts of its own period and TTHC) and the others are absent. With ``part="dossier"`` the
+    catalogue CTEs (``tthc`` and through it Cat-authority) are also limited to the scope's TTHC: a TTHC's
+    authority rows depend only on its own catalogue records, so this changes no row of the scoped pairs.
+    ``usage_trees`` (with ``usage_table``, instead of ``usage_scope``) names a table of ``(period_id,
+    procedure_code, tree_code)`` (``tree_code`` of :func:`unit_tree_sql`): only the counts of those pairs at
+    units of those trees are read. A dossier-driven row reads the counts of its own tree only (3.5 / 3.5b its
+    unit's, 4.5a its subtree's, 3.2 those of the units below whose nearest DVC it is), so the rows of the scoped
+    pairs at units of the scoped trees are exactly the full computation's and no other row appears.
 
     Reads ``units``, ``unit_closure``, ``procedures``, ``procedure_units``, ``legal_bases``, ``services``,
     ``publications``, ``publication_items``, ``dossiers``, ``dossier_databases``, ``calendar`` and
@@ -246,9 +260,10 @@ def catalogue_facts_sql(
     n11 = province_publish_days
     n12 = province_update_days
     clicked_on = dialect.local_date("t.published_at")
+    tthc_scope = ""  # the dossier part of a scoped update needs the scope's TTHC only
     if usage_table is None:
-        if usage_scope is not None:
-            raise ValueError("usage_scope needs usage_table")
+        if usage_scope is not None or usage_trees is not None:
+            raise ValueError("usage_scope and usage_trees need usage_table")
         usage_ctes = f"""-- Cat-dossier-unit, Cat-arrival: each counted dossier, then counts per (period, unit, TTHC).
 dossier_arrivals AS (
 {dossier_arrivals_sql(codes)}
@@ -265,6 +280,18 @@ dossier_usage AS (
                 f"\n    WHERE EXISTS (SELECT 1 FROM {usage_scope} k "
                 "WHERE k.period_id = u.period_id AND k.procedure_code = u.procedure_code)"
             )
+        if usage_trees is not None:
+            if usage_scope is not None:
+                raise ValueError("give usage_scope or usage_trees, not both")
+            _check_table_name(usage_trees)
+            scope = (
+                f"\n    JOIN ({unit_tree_sql()}\n    ) ut ON ut.unit_code = u.unit_code"
+                f"\n    WHERE EXISTS (SELECT 1 FROM {usage_trees} k WHERE k.period_id = u.period_id "
+                "AND k.procedure_code = u.procedure_code AND k.tree_code = ut.tree_code)"
+            )
+        scope_table = usage_scope or usage_trees
+        if scope_table is not None and part == "dossier":
+            tthc_scope = f"\n    WHERE procedure_code IN (SELECT procedure_code FROM {scope_table})"
         usage_ctes = f"""-- Cat-dossier-unit, Cat-arrival: the materialised counts (see dossier_usage_sql).
 dossier_usage AS (
     SELECT u.* FROM {usage_table} u JOIN period_structure ps ON ps.period_id = u.period_id{scope}
@@ -377,7 +404,7 @@ unit_root AS (
 tthc AS (
     SELECT procedure_code, status, has_fee, citizen_applicant, components_complete, published_at,
            CONCAT(',', REPLACE(COALESCE(levels, ''), ' ', ''), ',') AS level_set
-    FROM procedures
+    FROM procedures{tthc_scope}
 ),
 decisions AS (
     SELECT pi.procedure_code, pi.change_type, p.decided_on, ur.root_code AS owner

@@ -230,12 +230,15 @@ def dossier_facts_sql(
     population_db_codes: Sequence[str] = ("1",),
     scope_table: str | None = None,
     output: Output = "rows",
+    scope_prefix: str | None = None,
 ) -> str:
     """The SELECT producing one fact row per (period, dossier) of P_proc ∪ P_recv (see the module doc).
 
     ``population_db_codes`` is the set of ``MaCSDL`` codes meaning "CSDL quốc gia về dân cư" (D-4.5b-1).
     ``scope_table`` names a table with a ``dossier_id`` column: only those dossiers are computed (the
     incremental path); each dossier's facts depend on its own records only, so the rows are identical.
+    ``scope_prefix`` (with ``scope_table``): the scoped dossiers' rows of each table of :data:`SCOPED_TABLES` are
+    already copied to a table named prefix + table (``LiveIndex`` copies them once per update); those are read.
 
     ``output="compact"`` returns only the rows that cannot be derived from a dossier's bounds: the 'judged'
     rows and one final-facts row per dossier that may be settled (``period_id = '*'``, ``in_recv`` FALSE);
@@ -244,29 +247,39 @@ def dossier_facts_sql(
     """
     if output not in ("rows", "compact", "bounds"):
         raise ValueError(f"output must be rows, compact or bounds, got {output!r}")
-    return _scoped(_dossier_facts_sql(dialect, population_db_codes, output), scope_table)
+    return _scoped(_dossier_facts_sql(dialect, population_db_codes, output), scope_table, scope_prefix)
 
 
 def dossier_bounds_sql(
-    dialect: Dialect = DUCKDB, population_db_codes: Sequence[str] = ("1",), scope_table: str | None = None
+    dialect: Dialect = DUCKDB,
+    population_db_codes: Sequence[str] = ("1",),
+    scope_table: str | None = None,
+    scope_prefix: str | None = None,
 ) -> str:
     """:func:`dossier_facts_sql` with ``output="bounds"``."""
-    return dossier_facts_sql(dialect, population_db_codes, scope_table, output="bounds")
+    return dossier_facts_sql(dialect, population_db_codes, scope_table, output="bounds", scope_prefix=scope_prefix)
 
 
-_SCOPED_TABLES = ("dossiers", "dossier_events", "dossier_supplements", "dossier_databases", "petitions")
+SCOPED_TABLES: tuple[str, ...] = ("dossiers", "dossier_events", "dossier_supplements", "dossier_databases", "petitions")
+"""The tables a dossier's facts are read from, each with a ``dossier_id`` column."""
 
 
-def _scoped(sql: str, scope_table: str | None) -> str:
-    """Read the dossier tables through CTEs restricted to ``scope_table``'s dossiers (plain tables when None)."""
+def _scoped(sql: str, scope_table: str | None, scope_prefix: str | None = None) -> str:
+    """Read the dossier tables through CTEs restricted to ``scope_table``'s dossiers (plain tables when None),
+    or through the copies named ``scope_prefix`` + table when given."""
     if scope_table is None:
         return sql
     ctes = []
-    for table in _SCOPED_TABLES:
+    for table in SCOPED_TABLES:
+        if scope_prefix is not None:
+            if not scope_prefix.replace("_", "").isalnum():
+                raise ValueError(f"not a plain table prefix: {scope_prefix!r}")
+            ctes.append(f"scoped_{table} AS (SELECT * FROM {scope_prefix}{table})")
+            continue
         ctes.append(
             f"scoped_{table} AS (SELECT * FROM {table} WHERE dossier_id IN (SELECT dossier_id FROM {scope_table}))"
         )
-    body = re.sub(r"\b(FROM|JOIN) (" + "|".join(_SCOPED_TABLES) + r")\b", r"\1 scoped_\2", sql)
+    body = re.sub(r"\b(FROM|JOIN) (" + "|".join(SCOPED_TABLES) + r")\b", r"\1 scoped_\2", sql)
     head, rest = body.split("WITH\n", 1)
     return f"{head}WITH\n" + ",\n".join(ctes) + ",\n" + rest
 

@@ -13,9 +13,12 @@
 - catalogue indicators count DISTINCT procedures, which a difference cannot express. Their dossier-driven rows
   (3.2, 3.5, 3.5b, 4.5a) depend only on per-(period, unit, TTHC) dossier counts (``mat_dossier_usage``), which
   do move by differences: each dossier's arrival facts are kept (``mat_dossier_arrivals``), its old row gives
-  its old contribution and the recomputed one its new one. Only the (period, TTHC) whose counts crossed zero
-  get their catalogue rows recomputed, from those counts, so ``dossiers`` is read for the changed ids only;
-  the catalogue counters of those periods are then recounted (catalogue-sized, not history-sized);
+  its old contribution and the recomputed one its new one. Only the (period, TTHC, unit tree) whose counts
+  crossed zero get their catalogue rows recomputed, from those counts, so ``dossiers`` is read for the changed
+  ids only; only the rows that differ are written, and the catalogue counters move by those rows' old and new
+  contributions per item (:mod:`chiso766.engine.catalogue_delta`) instead of being recounted;
+- the changed dossiers' records are copied once per update (``live_scope_*``) and every lookup by dossier id
+  also carries the ids' range as constants, so a store kept in id order is not scanned for a day's dossiers;
 - time moves scores too (DESIGN): for provisional periods the new ``as_of`` re-judges every item whose facts
   can change with the clock (still open or pending, or with an event between the old and the new as-of);
 - unit or catalogue changes (rare) fall back to a full rebuild.
@@ -34,6 +37,7 @@ from datetime import datetime
 import duckdb
 
 from chiso766.domain.periods import Period
+from chiso766.engine.catalogue_delta import catalogue_delta_sql
 from chiso766.engine.counters import (
     DOSSIER_INDICATORS,
     PETITION_INDICATORS,
@@ -54,15 +58,18 @@ from chiso766.engine.facts_catalogue import (
     dossier_arrivals_sql,
     dossier_usage_sql,
 )
-from chiso766.engine.facts_dossiers import dossier_bounds_sql, dossier_facts_sql
+from chiso766.engine.facts_dossiers import SCOPED_TABLES, dossier_bounds_sql, dossier_facts_sql
 from chiso766.engine.facts_petitions import petition_facts_sql
 from chiso766.engine.structure import STRUCTURE_DDL, load_calendar_table, period_rows, rebuild_unit_closure
+from chiso766.engine.usage import unit_tree_sql
 from chiso766.methodology.model import Methodology
 from chiso766.store.db import Store
 
 log = logging.getLogger(__name__)
 
 MAT_PERIODS = "mat_periods"
+SCOPE_PREFIX = "live_scope_"
+"""Prefix of the per-update copies of the changed dossiers' records (see ``LiveIndex._copy_dossier_records``)."""
 STATIC_TABLES = ("mat_catalogue_static_items", "mat_catalogue_static_pooled")
 
 
@@ -86,6 +93,7 @@ class LiveIndex:
         self.methodology = methodology
         self.options = options or FactsOptions()
         self._online = online_column(methodology)
+        self._id_range = "FALSE"  # the changed dossier ids' range, as SQL (set per update)
 
     # --- full rebuild ------------------------------------------------------------------------------------
     def rebuild(self, periods: Sequence[Period], as_of: datetime | None = None) -> None:
@@ -205,6 +213,8 @@ class LiveIndex:
         n_petitions = int(petitions[0]) if petitions else 0
 
         touched: set[str] = set()
+        if n_dossiers or moved:
+            self._copy_dossier_records()
         if n_dossiers:
             touched |= self._refresh_dossiers()
         if n_petitions:
@@ -232,6 +242,26 @@ class LiveIndex:
         return UpdateReport(n_dossiers, n_petitions, len(periods_touched), False, time.perf_counter() - started)
 
     # --- steps -------------------------------------------------------------------------------------------
+    def _copy_dossier_records(self) -> None:
+        """Copy the records of ``live_dossiers`` (every table of ``SCOPED_TABLES``) to ``live_scope_*`` once, so
+        the facts, bounds and arrivals of an update read them without scanning the history tables again.
+
+        The ids' range is also given as constants (``self._id_range``, used by every lookup by dossier id): a
+        table stored in id order — dossiers appended as they arrive — then skips the other row groups (min/max
+        pruning), so finding a day's new dossiers does not read the history."""
+        con = self.con
+        row = con.execute("SELECT MIN(dossier_id), MAX(dossier_id) FROM live_dossiers").fetchone()
+        if row is None or row[0] is None:
+            self._id_range = "FALSE"
+        else:
+            self._id_range = f"dossier_id BETWEEN {_literal(str(row[0]))} AND {_literal(str(row[1]))}"
+        for table in SCOPED_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {SCOPE_PREFIX}{table}")
+            con.execute(
+                f"CREATE TEMP TABLE {SCOPE_PREFIX}{table} AS SELECT * FROM {table} "
+                f"WHERE {self._id_range} AND dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+            )
+
     def _refresh_dossiers(self) -> set[str]:
         """Replace the compact facts and bounds of ``live_dossiers`` and move the counters by (new − old) of the
         (period, dossier) rows they stand for; return the periods where one of those dossiers has a row."""
@@ -240,10 +270,11 @@ class LiveIndex:
         codes = tuple(self.options.population_db_codes)
         specs = [s for s in DOSSIER_INDICATORS if s[0] in {i.code for i in self.methodology.indicators}]
         self._use_periods(f"SELECT * FROM {MAT_PERIODS}")
-        scoped = "WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+        scoped = f"WHERE {self._id_range} AND dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+        copies = {"scope_table": "live_dossiers", "scope_prefix": SCOPE_PREFIX}
         for kind, table, new_sql in (
-            ("facts", "mat_dossier_facts", dossier_facts_sql(d, codes, scope_table="live_dossiers", output="compact")),
-            ("bounds", "mat_dossier_bounds", dossier_bounds_sql(d, codes, scope_table="live_dossiers")),
+            ("facts", "mat_dossier_facts", dossier_facts_sql(d, codes, output="compact", **copies)),
+            ("bounds", "mat_dossier_bounds", dossier_bounds_sql(d, codes, **copies)),
         ):
             con.execute(f"DROP TABLE IF EXISTS live_old_{kind}")
             con.execute(f"CREATE TEMP TABLE live_old_{kind} AS SELECT * FROM {table} {scoped}")
@@ -322,23 +353,28 @@ class LiveIndex:
         A dossier adds 1 to each count of every (period, unit, TTHC) it arrives in, so the counts of the periods
         whose row did not move move by (new − old) arrival facts of the changed dossiers only: ``dossiers`` is
         read for those ids and nothing else. Clock-moved periods (their ``as_of_at`` bounds arrival) are counted
-        again from ``mat_dossier_arrivals``. Fills ``live_usage_keys`` with the (period, TTHC) of unmoved periods
-        where some count crossed zero (the only ones whose catalogue rows can change) and returns their periods.
+        again from ``mat_dossier_arrivals``. Fills ``live_usage_keys`` with the (period, TTHC, tree) of unmoved
+        periods where some count at a unit of that tree crossed zero (the only ones whose catalogue rows can
+        change: rows depend on the counts only through ``> 0``) and returns their periods.
         """
         con = self.con
         codes = tuple(self.options.population_db_codes)
         moved_ids = _id_list(moved)
         con.execute("DROP TABLE IF EXISTS live_arrivals_new")
         con.execute(
-            f"CREATE TEMP TABLE live_arrivals_new AS {dossier_arrivals_sql(codes, scope_table='live_dossiers')}"
+            "CREATE TEMP TABLE live_arrivals_new AS "
+            f"{dossier_arrivals_sql(codes, scope_table='live_dossiers', scope_prefix=SCOPE_PREFIX)}"
         )
         con.execute("DROP TABLE IF EXISTS live_arrivals")
         con.execute(
             "CREATE TEMP TABLE live_arrivals AS SELECT *, -1 AS w FROM mat_dossier_arrivals "
-            "WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers) "
+            f"WHERE {self._id_range} AND dossier_id IN (SELECT dossier_id FROM live_dossiers) "
             "UNION ALL SELECT *, 1 AS w FROM live_arrivals_new"
         )
-        con.execute("DELETE FROM mat_dossier_arrivals WHERE dossier_id IN (SELECT dossier_id FROM live_dossiers)")
+        con.execute(
+            f"DELETE FROM mat_dossier_arrivals WHERE {self._id_range} "
+            "AND dossier_id IN (SELECT dossier_id FROM live_dossiers)"
+        )
         con.execute("INSERT INTO mat_dossier_arrivals SELECT * FROM live_arrivals_new")
 
         con.execute("DROP TABLE IF EXISTS live_usage_periods")
@@ -381,10 +417,13 @@ class LiveIndex:
             con.execute(
                 f"INSERT INTO mat_dossier_usage {dossier_usage_sql('mat_dossier_arrivals', 'live_usage_periods')}"
             )
+        # The (period, TTHC, tree) of the flipped counts: a dossier-driven row reads its own tree's counts only.
+        con.execute("DROP TABLE IF EXISTS live_unit_trees")
+        con.execute(f"CREATE TEMP TABLE live_unit_trees AS {unit_tree_sql()}")
         con.execute("DROP TABLE IF EXISTS live_usage_keys")
         con.execute(
-            "CREATE TEMP TABLE live_usage_keys AS SELECT DISTINCT period_id, procedure_code "
-            "FROM live_usage_merged WHERE flips"
+            "CREATE TEMP TABLE live_usage_keys AS SELECT DISTINCT m.period_id, m.procedure_code, t.tree_code "
+            "FROM live_usage_merged m JOIN live_unit_trees t ON t.unit_code = m.unit_code WHERE m.flips"
         )
         return sorted(str(r[0]) for r in con.execute("SELECT DISTINCT period_id FROM live_usage_keys").fetchall())
 
@@ -393,45 +432,26 @@ class LiveIndex:
 
         Static catalogue rows (``period_id = '*'``) depend only on the catalogue and the units, whose changes
         trigger a full rebuild: they stay, and the touched periods' counts read them next to the new dated rows.
-        Dossiers are read only through ``mat_dossier_usage``. ``scoped``: only the dossier-driven rows of the
-        (period, TTHC) pairs in ``live_usage_keys`` are recomputed (each depends on its own pair's counts only).
+        Dossiers are read only through ``mat_dossier_usage``.
+
+        ``scoped``: only the dossier-driven rows of the (period, TTHC, tree) in ``live_usage_keys`` are
+        recomputed (each depends on its own pair's counts only); only the rows that differ are written, and the
+        counters move by those rows' old and new contributions (:mod:`chiso766.engine.catalogue_delta`), so the
+        cost follows the changed pairs, not the periods' catalogue rows. Otherwise (clock-moved periods) every
+        dated row of the periods is recomputed and their catalogue counters recounted.
         """
         con = self.con
         ids = _id_list(period_ids)
         self._use_periods(f"SELECT * FROM {MAT_PERIODS} WHERE period_id IN ({ids})")
+        counted = {i.code for i in self.methodology.indicators} & set(CATALOGUE_INDICATORS)
+        if scoped:
+            self._refresh_driven_rows(ids, sorted(counted & set(DOSSIER_DRIVEN)))
+            return
         d = self.options.dialect
         codes_db = tuple(self.options.population_db_codes)
-        if scoped:
-            by_procedure = ", ".join(f"('{c}')" for c in DOSSIER_DRIVEN if c != "ONLINE_SERVICES_USED")
-            con.execute("DROP TABLE IF EXISTS live_driven_items")
-            con.execute(
-                "CREATE TEMP TABLE live_driven_items AS "
-                "SELECT k.period_id, i.indicator_code, k.procedure_code AS item_code "
-                f"FROM live_usage_keys k CROSS JOIN (VALUES {by_procedure}) i(indicator_code) "
-                "UNION ALL SELECT k.period_id, 'ONLINE_SERVICES_USED' AS indicator_code, s.service_code AS item_code "
-                "FROM live_usage_keys k JOIN services s ON s.procedure_code = k.procedure_code"
-            )
-            con.execute(
-                f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids}) AND EXISTS (SELECT 1 FROM "
-                "live_driven_items x WHERE x.period_id = mat_catalogue_facts.period_id "
-                "AND x.indicator_code = mat_catalogue_facts.indicator_code "
-                "AND x.item_code = mat_catalogue_facts.item_code)"
-            )
-            sql = catalogue_facts_sql(
-                d,
-                population_db_codes=codes_db,
-                part="dossier",
-                usage_table="mat_dossier_usage",
-                usage_scope="live_usage_keys",
-            )
-            con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
-        else:
-            con.execute(f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids})")  # never the '*' rows
-            sql = catalogue_facts_sql(d, population_db_codes=codes_db, part="dynamic", usage_table="mat_dossier_usage")
-            con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
-        counted = {i.code for i in self.methodology.indicators} & set(CATALOGUE_INDICATORS)
-        if scoped:  # only dossier-driven rows were replaced: the other indicators' counts cannot have moved
-            counted &= set(DOSSIER_DRIVEN)
+        con.execute(f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids})")  # never the '*' rows
+        sql = catalogue_facts_sql(d, population_db_codes=codes_db, part="dynamic", usage_table="mat_dossier_usage")
+        con.execute(f"INSERT INTO mat_catalogue_facts {sql}")
         code_list = ", ".join(f"'{c}'" for c in sorted(counted)) or "''"
         counts = catalogue_counts_sql("mat_catalogue_facts", static_tables=STATIC_TABLES, indicators=sorted(counted))
         con.execute("DROP TABLE IF EXISTS live_catalogue")
@@ -443,6 +463,57 @@ class LiveIndex:
         # Replace every catalogue counter of the touched periods (rows that became 0/0 disappear).
         con.execute(f"DELETE FROM mat_counters WHERE period_id IN ({ids}) AND indicator_code IN ({code_list})")
         con.execute("INSERT INTO mat_counters SELECT * FROM live_catalogue")
+
+    def _refresh_driven_rows(self, ids: str, indicators: Sequence[str]) -> None:
+        """The scoped half of :meth:`_refresh_catalogue`: recompute the dossier-driven rows of the pairs in
+        ``live_usage_keys`` (periods ``ids``, already in ``period_structure``), write the rows that differ and
+        move the counters of ``indicators`` by the changed rows (new − old contributions)."""
+        con = self.con
+        by_procedure = ", ".join(f"('{c}')" for c in DOSSIER_DRIVEN if c != "ONLINE_SERVICES_USED")
+        con.execute("DROP TABLE IF EXISTS live_driven_items")
+        con.execute(
+            "CREATE TEMP TABLE live_driven_items AS "
+            "SELECT k.period_id, i.indicator_code, k.procedure_code AS item_code, k.tree_code "
+            f"FROM live_usage_keys k CROSS JOIN (VALUES {by_procedure}) i(indicator_code) "
+            "UNION ALL SELECT k.period_id, 'ONLINE_SERVICES_USED' AS indicator_code, s.service_code AS item_code, "
+            "k.tree_code FROM live_usage_keys k JOIN services s ON s.procedure_code = k.procedure_code"
+        )
+        # Every stored dated row of the recomputed (period, indicator, item) in the scoped trees, and the same
+        # rows recomputed (catalogue_facts_sql's usage_trees).
+        con.execute("DROP TABLE IF EXISTS live_cat_old")
+        con.execute(
+            "CREATE TEMP TABLE live_cat_old AS SELECT f.* FROM mat_catalogue_facts f "
+            f"JOIN live_unit_trees t ON t.unit_code = f.unit_code WHERE f.period_id IN ({ids}) "
+            "AND EXISTS (SELECT 1 FROM live_driven_items x WHERE x.period_id = f.period_id "
+            "AND x.indicator_code = f.indicator_code AND x.item_code = f.item_code AND x.tree_code = t.tree_code)"
+        )
+        sql = catalogue_facts_sql(
+            self.options.dialect,
+            population_db_codes=tuple(self.options.population_db_codes),
+            part="dossier",
+            usage_table="mat_dossier_usage",
+            usage_trees="live_usage_keys",
+        )
+        con.execute("DROP TABLE IF EXISTS live_cat_new")
+        con.execute(f"CREATE TEMP TABLE live_cat_new AS {sql}")
+        # Write only the difference (a key is unique; a row whose hit or reason changed is in both tables).
+        for table, first, second in (("live_cat_gone", "old", "new"), ("live_cat_added", "new", "old")):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT * FROM live_cat_{first} EXCEPT SELECT * FROM live_cat_{second}"
+            )
+        con.execute(
+            f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids}) AND EXISTS (SELECT 1 FROM live_cat_gone g "
+            "WHERE g.period_id = mat_catalogue_facts.period_id "
+            "AND g.indicator_code = mat_catalogue_facts.indicator_code "
+            "AND g.unit_code = mat_catalogue_facts.unit_code AND g.item_code = mat_catalogue_facts.item_code)"
+        )
+        con.execute("INSERT INTO mat_catalogue_facts SELECT * FROM live_cat_added")
+        if indicators:
+            delta = catalogue_delta_sql(
+                ("live_cat_old", "live_cat_new"), ("live_cat_gone", "live_cat_added"), STATIC_TABLES[0], indicators
+            )
+            self._apply_delta(delta)
 
     def _merge_counters(self, merged_select: str, keys_table: str, period_ids: str) -> None:
         """Replace the counters whose keys are in ``keys_table`` by ``merged_select``'s rows (0/0 dropped);
@@ -521,6 +592,11 @@ class LiveIndex:
     def _latest_change(self) -> datetime | None:
         row = self.con.execute("SELECT MAX(recorded_at) FROM changes").fetchone()
         return row[0] if row else None
+
+
+def _literal(value: str) -> str:
+    """A SQL string literal (quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _id_list(period_ids: Sequence[str]) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from chiso766.engine.dialect import DUCKDB, Dialect
 
-__all__ = ["ARRIVAL_COLUMNS", "USAGE_COUNTS", "dossier_arrivals_sql", "dossier_usage_sql"]
+__all__ = ["ARRIVAL_COLUMNS", "USAGE_COUNTS", "dossier_arrivals_sql", "dossier_usage_sql", "unit_tree_sql"]
 
 
 def _sql_strings(values: Sequence[str]) -> str:
@@ -51,7 +51,9 @@ USAGE_COUNTS: dict[str, str] = {
 count is ≤ ``n_arrived``, so a key whose ``n_arrived`` is 0 has no dossier and no row."""
 
 
-def dossier_arrivals_sql(population_db_codes: Sequence[str] = ("1",), scope_table: str | None = None) -> str:
+def dossier_arrivals_sql(
+    population_db_codes: Sequence[str] = ("1",), scope_table: str | None = None, scope_prefix: str = ""
+) -> str:
     """One SELECT (no WITH) of the "arrival facts" of every counted dossier: all the dossier-driven catalogue
     rows need to know about it (columns :data:`ARRIVAL_COLUMNS`).
 
@@ -59,17 +61,20 @@ def dossier_arrivals_sql(population_db_codes: Sequence[str] = ("1",), scope_tabl
     are listed: the others count nowhere); ``arrived_at`` is Cat-arrival's date (NgayTiepNhan, else
     NgayNopHoSo); ``population_data`` is 1 iff VNeID, a component from the store or a ``dossier_databases``
     code in ``population_db_codes`` (D-4.5b-1). ``scope_table`` (a table with a ``dossier_id`` column) limits
-    the dossiers read to those ids. Reads ``dossiers``, ``dossier_databases`` and ``units``.
+    the dossiers read to those ids. Reads ``dossiers``, ``dossier_databases`` and ``units`` (the first two
+    through copies named ``scope_prefix`` + table when given: ``LiveIndex`` copies the changed dossiers' rows).
     """
+    if scope_prefix and not scope_prefix.replace("_", "").isalnum():
+        raise ValueError(f"not a plain table prefix: {scope_prefix!r}")
     codes = tuple(population_db_codes)
     if any(not isinstance(c, str) for c in codes):
         raise ValueError(f"population_db_codes must be strings, got {codes!r}")
     population_filter = f"db_code IN ({_sql_strings(codes)})" if codes else "1 = 0"
-    source = "dossiers"
-    population = f"SELECT DISTINCT dossier_id FROM dossier_databases WHERE {population_filter}"
+    source = f"{scope_prefix}dossiers"
+    population = f"SELECT DISTINCT dossier_id FROM {scope_prefix}dossier_databases WHERE {population_filter}"
     if scope_table is not None:
         _check_table_name(scope_table)
-        source = f"(SELECT * FROM dossiers WHERE dossier_id IN (SELECT dossier_id FROM {scope_table}))"
+        source = f"(SELECT * FROM {source} WHERE dossier_id IN (SELECT dossier_id FROM {scope_table}))"
         population += f" AND dossier_id IN (SELECT dossier_id FROM {scope_table})"
     return f"""
 SELECT db.dossier_id, db.unit_code, db.procedure_code, db.arrived_at, db.received_at, db.channel, db.fee_state,
@@ -134,3 +139,24 @@ FROM (
 ) a
 LEFT JOIN procedures t ON t.procedure_code = a.procedure_code
 GROUP BY a.period_id, a.unit_code, a.procedure_code"""
+
+
+def unit_tree_sql() -> str:
+    """One SELECT (no WITH) of ``(unit_code, tree_code)`` for every unit of ``units``: the root of its tree
+    (Cat-root: its ``unit_closure`` ancestor whose parent is not a known unit; the smallest code if several),
+    ``''`` for a unit with no root (a parent cycle). A unit's ``unit_closure`` ancestors are in its tree (a
+    root of an ancestor is a root of the unit), so every dossier-driven catalogue row reads dossier counts of
+    its own tree only: ``LiveIndex`` scopes an update's recomputation by (period, TTHC, tree). Like the DISTINCT
+    pooling of :func:`chiso766.engine.facts_catalogue.catalogue_counts_sql`, this relies on trees lying within
+    ``unit_closure``'s 16-level walk. Reads ``units`` and ``unit_closure``."""
+    return """
+SELECT u.unit_code, COALESCE(MIN(ur.root_code), '') AS tree_code
+FROM units u
+LEFT JOIN (
+    SELECT c.descendant AS unit_code, c.ancestor AS root_code
+    FROM unit_closure c
+    JOIN units ru ON ru.unit_code = c.ancestor
+    LEFT JOIN units rp ON rp.unit_code = ru.parent_code
+    WHERE rp.unit_code IS NULL
+) ur ON ur.unit_code = u.unit_code
+GROUP BY u.unit_code"""
