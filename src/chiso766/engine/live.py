@@ -304,16 +304,16 @@ class LiveIndex:
         con.execute(
             f"CREATE TEMP TABLE live_delta AS SELECT * FROM ({delta}) d WHERE numerator <> 0 OR denominator <> 0"
         )
-        touched = [str(r[0]) for r in con.execute("SELECT DISTINCT period_id FROM live_delta").fetchall()]
-        ids = _id_list(touched)
-        self._merge_counters(
-            "SELECT d.period_id, d.unit_code, d.indicator_code, "
-            "COALESCE(m.numerator, 0) + d.numerator AS numerator, "
-            "COALESCE(m.denominator, 0) + d.denominator AS denominator "
-            f"FROM live_delta d LEFT JOIN (SELECT * FROM mat_counters WHERE period_id IN ({ids})) m "
-            "ON m.period_id = d.period_id AND m.unit_code = d.unit_code AND m.indicator_code = d.indicator_code",
-            "live_delta",
-            ids,
+        # One MERGE instead of a join with the stored counters, a DELETE and an INSERT (each a scan of the
+        # touched periods' counters): a key present moves (or goes, at 0/0), a new key is added unless 0/0.
+        con.execute(
+            "MERGE INTO mat_counters m USING live_delta d "
+            "ON m.period_id = d.period_id AND m.unit_code = d.unit_code AND m.indicator_code = d.indicator_code "
+            "WHEN MATCHED AND m.numerator + d.numerator = 0 AND m.denominator + d.denominator = 0 THEN DELETE "
+            "WHEN MATCHED THEN UPDATE SET numerator = m.numerator + d.numerator, "
+            "denominator = m.denominator + d.denominator "
+            "WHEN NOT MATCHED THEN INSERT (period_id, unit_code, indicator_code, numerator, denominator) "
+            "VALUES (d.period_id, d.unit_code, d.indicator_code, d.numerator, d.denominator)"
         )
 
     def _refresh(
@@ -514,20 +514,6 @@ class LiveIndex:
                 ("live_cat_old", "live_cat_new"), ("live_cat_gone", "live_cat_added"), STATIC_TABLES[0], indicators
             )
             self._apply_delta(delta)
-
-    def _merge_counters(self, merged_select: str, keys_table: str, period_ids: str) -> None:
-        """Replace the counters whose keys are in ``keys_table`` by ``merged_select``'s rows (0/0 dropped);
-        ``period_ids`` (a SQL list) bounds the rows read, so only the touched periods' row groups are scanned."""
-        con = self.con
-        con.execute("DROP TABLE IF EXISTS live_merged")
-        con.execute(f"CREATE TEMP TABLE live_merged AS {merged_select}")
-        con.execute(
-            f"DELETE FROM mat_counters WHERE period_id IN ({period_ids}) "
-            f"AND EXISTS (SELECT 1 FROM {keys_table} k WHERE k.period_id = "
-            f"mat_counters.period_id AND k.unit_code = mat_counters.unit_code "
-            f"AND k.indicator_code = mat_counters.indicator_code)"
-        )
-        con.execute("INSERT INTO mat_counters SELECT * FROM live_merged WHERE numerator <> 0 OR denominator <> 0")
 
     def _advance_clock(self, as_of: datetime) -> list[str]:
         """Move provisional periods to ``as_of`` and queue every item whose facts can change with the clock."""
