@@ -346,8 +346,12 @@ dossier_static AS (
     LEFT JOIN calendar cs ON cs.day = {ld("d.received_at")}
     WHERE d.received_at IS NOT NULL
 ),
+listed_supplement_dossiers AS (
+    SELECT DISTINCT dossier_id FROM dossier_supplements
+),
 -- D-2.1-4 history route: each run of consecutive status-5 entries is one request, completed by the first
 -- later entry that is neither 5 nor terminal. Ties at one instant are ordered by numeric status code.
+-- Only the histories it reads are windowed (whole partitions: a status-5 entry, no DanhSachHoSoBoSung).
 history AS (
     SELECT dossier_id, status, event_at,
            LAG(status) OVER (
@@ -357,10 +361,9 @@ history AS (
                PARTITION BY dossier_id ORDER BY event_at, LENGTH(status), status
                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
            ) AS resumed_at
-    FROM dossier_events
-),
-listed_supplement_dossiers AS (
-    SELECT DISTINCT dossier_id FROM dossier_supplements
+    FROM dossier_events he
+    WHERE he.dossier_id IN (SELECT dossier_id FROM dossier_events WHERE status = '5')
+      AND NOT EXISTS (SELECT 1 FROM listed_supplement_dossiers l WHERE l.dossier_id = he.dossier_id)
 ),
 -- D-2.1-4: DanhSachHoSoBoSung when the dossier has any entry, else the history; never both.
 supplement_requests_raw AS (
