@@ -395,18 +395,24 @@ class LiveIndex:
         con.execute("DROP TABLE IF EXISTS live_usage_merged")
         con.execute(
             f"CREATE TEMP TABLE live_usage_merged AS SELECT d.period_id, d.unit_code, d.procedure_code, {merged}, "
-            f"({flips}) AS flips "
+            f"({flips}) AS flips, m.period_id IS NOT NULL AS stored "
             f"FROM live_usage_delta d LEFT JOIN (SELECT * FROM mat_dossier_usage WHERE period_id IN ({ids})) m "
             "ON m.period_id = d.period_id AND m.unit_code = d.unit_code AND m.procedure_code = d.procedure_code"
         )
+        # The stored keys are moved in place (or go when no dossier is left), the new ones appended: only the
+        # changed keys are written, and the stored rows are read through the keys already found above.
+        key = "k.period_id = u.period_id AND k.unit_code = u.unit_code AND k.procedure_code = u.procedure_code"
         con.execute(
-            f"DELETE FROM mat_dossier_usage WHERE period_id IN ({ids}) AND EXISTS (SELECT 1 FROM live_usage_delta k "
-            "WHERE k.period_id = mat_dossier_usage.period_id AND k.unit_code = mat_dossier_usage.unit_code "
-            "AND k.procedure_code = mat_dossier_usage.procedure_code)"
+            f"UPDATE mat_dossier_usage u SET {', '.join(f'{c} = k.{c}' for c in counts)} FROM live_usage_merged k "
+            f"WHERE u.period_id IN ({ids}) AND k.stored AND k.n_arrived <> 0 AND {key}"
+        )
+        con.execute(
+            f"DELETE FROM mat_dossier_usage u WHERE u.period_id IN ({ids}) "
+            f"AND EXISTS (SELECT 1 FROM live_usage_merged k WHERE k.stored AND k.n_arrived = 0 AND {key})"
         )
         con.execute(
             f"INSERT INTO mat_dossier_usage SELECT period_id, unit_code, procedure_code, {', '.join(counts)} "
-            "FROM live_usage_merged WHERE n_arrived <> 0"
+            "FROM live_usage_merged WHERE NOT stored AND n_arrived <> 0"
         )
         if moved:
             con.execute("DROP TABLE IF EXISTS live_usage_periods")
@@ -496,12 +502,18 @@ class LiveIndex:
         )
         con.execute("DROP TABLE IF EXISTS live_cat_new")
         con.execute(f"CREATE TEMP TABLE live_cat_new AS {sql}")
-        # Write only the difference (a key is unique; a row whose hit or reason changed is in both tables).
-        for table, first, second in (("live_cat_gone", "old", "new"), ("live_cat_added", "new", "old")):
+        # Write only the difference (a key is unique; a row whose hit or reason changed is in both tables): the
+        # rows of one side only (old EXCEPT new, new EXCEPT old), found by one grouping of both sides.
+        columns = "period_id, indicator_code, unit_code, item_code, hit, reason"
+        con.execute("DROP TABLE IF EXISTS live_cat_diff")
+        con.execute(
+            f"CREATE TEMP TABLE live_cat_diff AS SELECT {columns}, MIN(w) AS side FROM ("
+            f"SELECT {columns}, -1 AS w FROM live_cat_old UNION ALL SELECT {columns}, 1 AS w FROM live_cat_new) x "
+            f"GROUP BY {columns} HAVING MIN(w) = MAX(w)"
+        )
+        for table, side in (("live_cat_gone", -1), ("live_cat_added", 1)):
             con.execute(f"DROP TABLE IF EXISTS {table}")
-            con.execute(
-                f"CREATE TEMP TABLE {table} AS SELECT * FROM live_cat_{first} EXCEPT SELECT * FROM live_cat_{second}"
-            )
+            con.execute(f"CREATE TEMP TABLE {table} AS SELECT {columns} FROM live_cat_diff WHERE side = {side}")
         con.execute(
             f"DELETE FROM mat_catalogue_facts WHERE period_id IN ({ids}) AND EXISTS (SELECT 1 FROM live_cat_gone g "
             "WHERE g.period_id = mat_catalogue_facts.period_id "
