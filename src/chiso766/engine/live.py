@@ -304,16 +304,31 @@ class LiveIndex:
         con.execute(
             f"CREATE TEMP TABLE live_delta AS SELECT * FROM ({delta}) d WHERE numerator <> 0 OR denominator <> 0"
         )
-        # One MERGE instead of a join with the stored counters, a DELETE and an INSERT (each a scan of the
-        # touched periods' counters): a key present moves (or goes, at 0/0), a new key is added unless 0/0.
+        touched = [str(r[0]) for r in con.execute("SELECT DISTINCT period_id FROM live_delta").fetchall()]
+        ids = _id_list(touched)  # bounds the stored rows read to the touched periods' row groups
+        con.execute("DROP TABLE IF EXISTS live_merged")
         con.execute(
-            "MERGE INTO mat_counters m USING live_delta d "
-            "ON m.period_id = d.period_id AND m.unit_code = d.unit_code AND m.indicator_code = d.indicator_code "
-            "WHEN MATCHED AND m.numerator + d.numerator = 0 AND m.denominator + d.denominator = 0 THEN DELETE "
-            "WHEN MATCHED THEN UPDATE SET numerator = m.numerator + d.numerator, "
-            "denominator = m.denominator + d.denominator "
-            "WHEN NOT MATCHED THEN INSERT (period_id, unit_code, indicator_code, numerator, denominator) "
-            "VALUES (d.period_id, d.unit_code, d.indicator_code, d.numerator, d.denominator)"
+            "CREATE TEMP TABLE live_merged AS SELECT d.period_id, d.unit_code, d.indicator_code, "
+            "CAST(COALESCE(m.numerator, 0) + d.numerator AS BIGINT) AS numerator, "
+            "CAST(COALESCE(m.denominator, 0) + d.denominator AS BIGINT) AS denominator, "
+            "m.period_id IS NOT NULL AS stored "
+            f"FROM live_delta d LEFT JOIN (SELECT * FROM mat_counters WHERE period_id IN ({ids})) m "
+            "ON m.period_id = d.period_id AND m.unit_code = d.unit_code AND m.indicator_code = d.indicator_code"
+        )
+        # Stored keys are moved in place (or go at 0/0), new keys appended: only the moved keys are written.
+        key = "k.period_id = c.period_id AND k.unit_code = c.unit_code AND k.indicator_code = c.indicator_code"
+        zero = "k.numerator = 0 AND k.denominator = 0"
+        con.execute(
+            "UPDATE mat_counters c SET numerator = k.numerator, denominator = k.denominator FROM live_merged k "
+            f"WHERE c.period_id IN ({ids}) AND k.stored AND NOT ({zero}) AND {key}"
+        )
+        con.execute(
+            f"DELETE FROM mat_counters c WHERE c.period_id IN ({ids}) "
+            f"AND EXISTS (SELECT 1 FROM live_merged k WHERE k.stored AND {zero} AND {key})"
+        )
+        con.execute(
+            "INSERT INTO mat_counters SELECT period_id, unit_code, indicator_code, numerator, denominator "
+            f"FROM live_merged k WHERE NOT k.stored AND NOT ({zero})"
         )
 
     def _refresh(
