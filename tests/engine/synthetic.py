@@ -10,6 +10,8 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+import duckdb
+
 from chiso766.store.db import Store
 from chiso766.store.load import ingest_records
 
@@ -163,3 +165,17 @@ def ingest_batches(store: Store, *docs: dict[str, list[Any]]) -> None:
             if doc.get(kind):
                 report = ingest_records(store, kind, doc[kind], source=f"{kind}.json")
                 assert report.rejected == 0, report.problems[:3]
+
+
+def differences(con: duckdb.DuckDBPyConnection, new_sql: str, old_sql: str) -> tuple[int, int, int]:
+    """(rows of new, rows of old, rows in one and not the other, as multisets with NULL = NULL): how the
+    equivalence tests compare a rewritten query with the copy of the previous one."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE eq_new AS {new_sql}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE eq_old AS {old_sql}")
+    row = con.execute(
+        "SELECT (SELECT COUNT(*) FROM eq_new), (SELECT COUNT(*) FROM eq_old), "
+        "(SELECT COUNT(*) FROM ((SELECT * FROM eq_new EXCEPT ALL SELECT * FROM eq_old) "
+        "UNION ALL (SELECT * FROM eq_old EXCEPT ALL SELECT * FROM eq_new)) x)"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])

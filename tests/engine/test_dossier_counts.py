@@ -21,7 +21,7 @@ from chiso766.engine.dossier_counts import dossier_delta_sql, dossier_wide_sql
 from chiso766.engine.facts_dossiers import dossier_bounds_sql, dossier_facts_sql
 from chiso766.engine.structure import load_calendar_table, load_period_structure, rebuild_unit_closure
 from chiso766.store.db import Store
-from tests.engine.synthetic import batches, ingest_batches
+from tests.engine.synthetic import batches, differences, ingest_batches
 
 CODES = [code for code, _num, _den in DOSSIER_INDICATORS]
 RANGES = [
@@ -34,18 +34,6 @@ Q3_AND_LONGER = [
     for p in periods_of_year(2026)
     if p.type.value != "day" or parse_period("2026-07-01").start <= p.start < parse_period("2026-10-01").start
 ] + RANGES
-
-
-def _differences(con: duckdb.DuckDBPyConnection, new_sql: str, old_sql: str) -> tuple[int, int, int]:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE eq_new AS {new_sql}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE eq_old AS {old_sql}")
-    row = con.execute(
-        "SELECT (SELECT COUNT(*) FROM eq_new), (SELECT COUNT(*) FROM eq_old), "
-        "(SELECT COUNT(*) FROM ((SELECT * FROM eq_new EXCEPT ALL SELECT * FROM eq_old) "
-        "UNION ALL (SELECT * FROM eq_old EXCEPT ALL SELECT * FROM eq_new)) x)"
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _long(sql: str) -> str:
@@ -74,7 +62,7 @@ def _check(con: duckdb.DuckDBPyConnection, periods: Sequence[Period], as_of: dat
         new_wide = dossier_wide_sql("t_facts", "t_bounds", DOSSIER_INDICATORS, online)
         old = _long(fact_sums_sql("t_rows", "unit_code", "TRUE", DOSSIER_INDICATORS, online))
         new = _long(pooled_sums_sql(new_wide, CODES, ordered=True))
-        n_new, n_old, different = _differences(con, new, old)
+        n_new, n_old, different = differences(con, new, old)
         assert n_new == n_old > 0 and different == 0, (online, n_new, n_old, different)
     # unpooled, units outside the tree included: the same per-(period, unit) sums as the rows'
     rows_wide = (
@@ -86,7 +74,7 @@ def _check(con: duckdb.DuckDBPyConnection, periods: Sequence[Period], as_of: dat
         )
         + " FROM t_rows f GROUP BY f.period_id, f.unit_code"
     )
-    n_new, n_old, different = _differences(
+    n_new, n_old, different = differences(
         con, _wide(dossier_wide_sql("t_facts", "t_bounds", DOSSIER_INDICATORS)), _wide(rows_wide)
     )
     assert n_new == n_old > 0 and different == 0
@@ -174,5 +162,5 @@ def test_delta_is_new_minus_old() -> None:
             dossier_delta_sql(("t_facts", "t_bounds"), ("o_facts", "o_bounds"), DOSSIER_INDICATORS), CODES
         )
         old = fact_sums_sql("d_rows", "unit_code", "TRUE", DOSSIER_INDICATORS)
-        n_new, n_old, different = _differences(con, _long(delta), _long(old))
+        n_new, n_old, different = differences(con, _long(delta), _long(old))
         assert n_new == n_old > 0 and different == 0

@@ -24,26 +24,13 @@ from tests.engine.legacy_counters import fact_sums_sql as legacy_fact_sums_sql
 from tests.engine.legacy_facts_catalogue import catalogue_facts_sql as legacy_catalogue_facts_sql
 from tests.engine.legacy_facts_dossiers import dossier_facts_sql as legacy_dossier_facts_sql
 from tests.engine.legacy_usage import dossier_usage_sql as legacy_dossier_usage_sql
-from tests.engine.synthetic import batches, ingest_batches
+from tests.engine.synthetic import batches, differences, ingest_batches
 
 Q3_AND_LONGER = [
     p
     for p in periods_of_year(2026)
     if p.type.value != "day" or parse_period("2026-07-01").start <= p.start < parse_period("2026-10-01").start
 ]
-
-
-def _differences(con: duckdb.DuckDBPyConnection, new_sql: str, old_sql: str) -> tuple[int, int, int]:
-    """(rows of new, rows of old, rows in one and not the other, as multisets with NULL = NULL)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE eq_new AS {new_sql}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE eq_old AS {old_sql}")
-    row = con.execute(
-        "SELECT (SELECT COUNT(*) FROM eq_new), (SELECT COUNT(*) FROM eq_old), "
-        "(SELECT COUNT(*) FROM ((SELECT * FROM eq_new EXCEPT ALL SELECT * FROM eq_old) "
-        "UNION ALL (SELECT * FROM eq_old EXCEPT ALL SELECT * FROM eq_new)) x)"
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _check(con: duckdb.DuckDBPyConnection, periods: Sequence[Period], as_of: datetime | None, scoped: bool) -> None:
@@ -56,7 +43,7 @@ def _check(con: duckdb.DuckDBPyConnection, periods: Sequence[Period], as_of: dat
         scope = "eq_scope"
     new_sql = dossier_facts_sql(scope_table=scope)
     old_sql = legacy_dossier_facts_sql(scope_table=scope)
-    n_new, n_old, different = _differences(con, new_sql, old_sql)
+    n_new, n_old, different = differences(con, new_sql, old_sql)
     assert n_new == n_old > 0
     assert different == 0
     # the rewrite must really route rows three ways on this data (else the test proves little)
@@ -116,7 +103,7 @@ def test_fact_sums_equal_the_previous_roll_up(weighted: bool) -> None:
         cast = (
             "SELECT period_id, unit_code, indicator_code, CAST(numerator AS BIGINT), CAST(denominator AS BIGINT) FROM"
         )
-        n_new, n_old, different = _differences(con, f"{cast} ({new}) x", f"{cast} ({old}) x")
+        n_new, n_old, different = differences(con, f"{cast} ({new}) x", f"{cast} ({old}) x")
         assert n_new == n_old > 0 and different == 0
         roots = con.execute("SELECT COUNT(*) FROM facts WHERE unit_code NOT LIKE '%.%'").fetchone()
         assert roots is not None and roots[0] > 0
@@ -144,7 +131,7 @@ def test_dossier_usage_equals_the_previous_range_join(as_of: datetime | None, we
             f"FROM ({dossier_arrivals_sql()}) a"
         )
         weight = "w" if weighted else None
-        n_new, n_old, different = _differences(
+        n_new, n_old, different = differences(
             con, dossier_usage_sql("arrivals", weight=weight), legacy_dossier_usage_sql("arrivals", weight=weight)
         )
         assert n_new == n_old > 0 and different == 0
@@ -168,7 +155,7 @@ def test_catalogue_facts_equal_the_previous_sql(seed: int, as_of: datetime | Non
             Period.of_range(date(2026, 3, 1), date(2026, 9, 2)),
         ]
         load_period_structure(con, [*Q3_AND_LONGER, *ranges], as_of)
-        n_new, n_old, different = _differences(con, catalogue_facts_sql(), legacy_catalogue_facts_sql())
+        n_new, n_old, different = differences(con, catalogue_facts_sql(), legacy_catalogue_facts_sql())
         assert n_new == n_old > 0 and different == 0
         due = con.execute("SELECT COUNT(*) FROM eq_new WHERE reason = 'not_made_public'").fetchone()
         assert due is not None and due[0] > 0
