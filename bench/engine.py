@@ -221,7 +221,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     else:
         tmp = tempfile.TemporaryDirectory(prefix="chiso766-bench-")
         db_path = str(Path(tmp.name) / "bench.duckdb")
-    store = Store(db_path)
+    store = Store(db_path, memory_limit=args.memory_limit)
     con = store.connection
     if args.threads:
         con.execute(f"SET threads = {int(args.threads)}")
@@ -235,6 +235,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             "chiso766_version": chiso766.__version__,
             "python": platform.python_version(),
             "threads": threads,
+            "memory_limit": store.memory_limit,
             "db": "memory" if db_path == ":memory:" else "file",
             "engine": "LiveIndex" if HAVE_LIVE else "Engine",
         }
@@ -353,6 +354,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--day", default=f"{YEAR}-12-31", help="the day the incremental batch is received on")
     p.add_argument("--methodology", default=None, help="methodology version (default: the shipped default)")
     p.add_argument("--threads", type=int, default=0, help="DuckDB threads (default: DuckDB's choice)")
+    p.add_argument(
+        "--memory-limit",
+        default=None,
+        help="DuckDB memory limit, e.g. 4GB (default: $CHISO766_MEMORY_LIMIT, else the store's default)",
+    )
     p.add_argument("--profile", action="store_true", help="also time each facts/counters stage separately")
     return p.parse_args(argv)
 

@@ -94,6 +94,25 @@ class InputError(Chiso766Error):
         return cls(code=code, message_vi=message_vi, message_en=message_en, problems=[problem])
 
 
+class ResourceError(Chiso766Error):
+    """The work needs more than the machine's configured limits allow (exit status 3 on the CLI, 503 on the API)."""
+
+    @classmethod
+    def out_of_memory(cls, setting: str = "CHISO766_MEMORY_LIMIT") -> ResourceError:
+        """DuckDB stopped at its memory limit although it spills what it can to disk (``Store``'s memory_limit)."""
+        return cls(
+            code="out_of_memory",
+            message_vi=(
+                f"Không đủ bộ nhớ trong giới hạn đã đặt; hãy tăng {setting} (ví dụ 8GB) "
+                "hoặc giảm số kỳ / lượng dữ liệu xử lý một lần"
+            ),
+            message_en=(
+                f"Out of memory within the configured limit; raise {setting} (e.g. 8GB) "
+                "or process fewer periods / less data at once"
+            ),
+        )
+
+
 class MethodologyError(Chiso766Error):
     """A methodology file is invalid; ``problems`` lists every problem found, not only the first."""
 

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chiso766.api.decoder import DECODER
-from chiso766.errors import Chiso766Error, Problem
+from chiso766.errors import Chiso766Error, Problem, ResourceError
 from chiso766.methodology import DEFAULT_VERSION, load_methodology
 from chiso766.service.scoreboard import Clock, Scoreboard, system_clock
 from chiso766.store.db import Store
@@ -39,6 +39,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "unauthorized": 401,
     "forbidden": 403,
     "payload_too_large": 413,
+    "out_of_memory": 503,
 }
 
 
@@ -104,6 +105,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             return error_response(405, "method_not_allowed", "Phương thức không được hỗ trợ", "Method not allowed")
         detail = str(exc.detail)
         return error_response(exc.status_code, "http_error", detail, detail)
+
+    @app.exception_handler(duckdb.OutOfMemoryException)
+    async def _memory(request: Request, exc: duckdb.OutOfMemoryException) -> JSONResponse:
+        log.error("out of memory on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
+        return JSONResponse(ResourceError.out_of_memory().as_dict(), status_code=503)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:

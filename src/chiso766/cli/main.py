@@ -1,6 +1,7 @@
 """The ``chiso766`` command line: parse arguments, call the library, shape the output. Nothing else.
 
-Bad input exits with status 2 and one line on stderr naming the field, in Vietnamese and English.
+Bad input exits with status 2 and one line on stderr naming the field, in Vietnamese and English; work stopped
+by the memory limit exits with status 3 and one such line.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 import typer
 from rich.console import Console
 
@@ -23,7 +25,7 @@ from chiso766.cli import (
     engine_commands,
     render,
 )
-from chiso766.errors import Chiso766Error, InputError, MethodologyError
+from chiso766.errors import Chiso766Error, InputError, MethodologyError, ResourceError
 from chiso766.methodology import DEFAULT_VERSION, load_methodology
 from chiso766.scoring import parse_counters_json, score_unit
 
@@ -156,9 +158,15 @@ def run() -> None:
         sys.stderr.write(f"Lỗi / Error: {exc.message_vi} / {exc.message_en}\n")
         sys.stderr.write("".join(f"  - {p.line()}\n" for p in exc.problems))
         raise SystemExit(2) from None
+    except ResourceError as exc:
+        sys.stderr.write(f"Lỗi / Error: {exc.line()}\n")
+        raise SystemExit(3) from None
     except Chiso766Error as exc:
         sys.stderr.write(f"Lỗi / Error: {exc.line()}\n")
         raise SystemExit(2) from None
+    except duckdb.OutOfMemoryException:
+        sys.stderr.write(f"Lỗi / Error: {ResourceError.out_of_memory().line()}\n")
+        raise SystemExit(3) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:

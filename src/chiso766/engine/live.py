@@ -28,6 +28,7 @@ A full rebuild and any sequence of incremental updates give identical tables (te
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -132,7 +133,12 @@ class LiveIndex:
         con.execute(f"CREATE TABLE mat_dossier_usage AS SELECT * FROM ({usage}) u ORDER BY period_id")
         catalogue = catalogue_facts_sql(d, population_db_codes=codes, usage_table="mat_dossier_usage")
         con.execute("DROP TABLE IF EXISTS mat_catalogue_facts")
-        con.execute(f"CREATE TABLE mat_catalogue_facts AS SELECT * FROM ({catalogue}) c ORDER BY period_id")
+        # Computed first, sorted after: the sort holding memory while the query's joins and aggregates do exceeds a
+        # memory limit that each of the two steps stays within (both spill to disk; see Store's memory_limit).
+        con.execute("DROP TABLE IF EXISTS live_catalogue_unsorted")
+        con.execute(f"CREATE TEMP TABLE live_catalogue_unsorted AS {catalogue}")
+        con.execute("CREATE TABLE mat_catalogue_facts AS SELECT * FROM live_catalogue_unsorted ORDER BY period_id")
+        con.execute("DROP TABLE live_catalogue_unsorted")
         # The static halves of the catalogue counts, kept for the updates (see _refresh_catalogue).
         static_items, static_pooled = catalogue_static_sql("mat_catalogue_facts")
         for table, sql in (
@@ -143,21 +149,27 @@ class LiveIndex:
             con.execute(
                 f"CREATE TABLE {table} AS {sql.replace('FROM static_items', 'FROM mat_catalogue_static_items')}"
             )
-        # Each part comes out clustered by period (no sort of the long table): inserted one after the other.
-        parts = counters_parts_sql(
+        # Each part is inserted clustered by period, one after the other. The first (dossiers: the largest) comes
+        # out ordered without sorting its long rows (its small wide table is sorted); the others are computed,
+        # then sorted (as the catalogue facts above: two steps that each fit a memory limit the single one exceeds).
+        parts = functools.partial(
+            counters_parts_sql,
             self.methodology,
             dossier_facts="mat_dossier_facts",
             petition_facts="mat_petition_facts",
             catalogue_facts="mat_catalogue_facts",
             catalogue_static=STATIC_TABLES,
             dossier_bounds="mat_dossier_bounds",
-            ordered=True,
             dialect=d,
         )
+        first, others = parts(ordered=True)[0], parts(ordered=False)[1:]
         con.execute("DROP TABLE IF EXISTS mat_counters")
-        con.execute(f"CREATE TABLE mat_counters AS {parts[0]}")
-        for part in parts[1:]:
-            con.execute(f"INSERT INTO mat_counters {part}")
+        con.execute(f"CREATE TABLE mat_counters AS {first}")
+        for part in others:
+            con.execute("DROP TABLE IF EXISTS live_counters_unsorted")
+            con.execute(f"CREATE TEMP TABLE live_counters_unsorted AS {part}")
+            con.execute("INSERT INTO mat_counters SELECT * FROM live_counters_unsorted ORDER BY period_id")
+            con.execute("DROP TABLE live_counters_unsorted")
         for table in ("dossier_facts", "petition_facts", "catalogue_facts", "counters"):
             con.execute(f"DROP TABLE IF EXISTS {table}")  # as before: no stale plain facts next to the mat_ ones
         con.execute("CREATE TABLE IF NOT EXISTS live_state (watermark TIMESTAMP, as_of TIMESTAMP)")

@@ -3,27 +3,61 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from chiso766.errors import InputError
 from chiso766.store.schema import create_all
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_THRESHOLD = "256MB"
+MEMORY_LIMIT_ENV = "CHISO766_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "4GB"
+"""DuckDB's own memory (buffer pool: tables, hash tables, sorts) is capped here; beyond it DuckDB spills to its
+temporary directory (``<db>.tmp`` next to a file store). DESIGN: peak memory ≤ 6 GB at 50 M dossiers, and the
+Python process itself needs a few hundred MB besides (``bench/README.md``, memory)."""
+_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
+
+
+def memory_limit(value: str | None = None) -> str:
+    """The DuckDB memory limit to use: ``value``, else ``$CHISO766_MEMORY_LIMIT``, else :data:`DEFAULT_MEMORY_LIMIT`.
+
+    Raises :class:`InputError` naming the setting when it is not a size such as ``4GB`` or ``512MB``."""
+    chosen = value if value is not None else os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+    text = chosen.strip()
+    if not _SIZE.fullmatch(text):
+        raise InputError.single(
+            "invalid_memory_limit",
+            f"Giới hạn bộ nhớ không hợp lệ: {chosen!r} (ví dụ hợp lệ: 4GB, 512MB)",
+            f"Invalid memory limit: {chosen!r} (valid examples: 4GB, 512MB)",
+            where=MEMORY_LIMIT_ENV if value is None else "memory_limit",
+        )
+    return text
+
+
+_memory_limit = memory_limit  # the Store argument shadows the function's name
 
 
 class Store:
-    """One DuckDB database (a file, or ``:memory:`` for tests) with the chiso766 schema."""
+    """One DuckDB database (a file, or ``:memory:`` for tests) with the chiso766 schema.
 
-    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False) -> None:
+    ``memory_limit`` caps DuckDB's memory (see :func:`memory_limit`; default from the environment)."""
+
+    def __init__(
+        self, path: str | Path = ":memory:", *, read_only: bool = False, memory_limit: str | None = None
+    ) -> None:
         self.path = str(path)
         self.read_only = read_only
+        self.memory_limit = _memory_limit(memory_limit)
         self.connection = duckdb.connect(self.path, read_only=read_only)
         self.connection.execute("SET TimeZone = 'UTC'")
+        self.connection.execute(f"SET memory_limit = '{self.memory_limit}'")
         if not read_only:
             # fewer automatic checkpoints under a stream of ingest batches (each commit is durable in the WAL
             # already; a checkpoint rewrites the tables' last row groups, so a larger threshold means less work)
