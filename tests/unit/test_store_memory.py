@@ -6,12 +6,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fastapi.testclient import TestClient
 
+from chiso766.api import scores
+from chiso766.api.app import AppSettings, create_app
 from chiso766.cli.main import run
-from chiso766.errors import InputError
+from chiso766.errors import InputError, ResourceError
 from chiso766.store.db import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, Store, memory_limit
 
 GIB = 1024**3
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "engine_fixture"
 
 
 def limit_bytes(store: Store) -> int:
@@ -92,3 +96,40 @@ def test_the_limit_holds_and_work_beyond_it_spills_to_disk(tmp_path: Path) -> No
     assert got is not None
     assert got[:2] == (1_000_000, 1_000_000 * 999_999 // 2)
     assert len(got[2]) == len(got[3]) == 32 and got[2] < got[3]
+
+
+def test_cli_out_of_memory_is_one_bilingual_line_exit_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The engine fixture stored normally, then computed under a 2 MB limit: DuckDB stops, the CLI says how to go on."""
+    db = tmp_path / "s.duckdb"
+    monkeypatch.setattr("sys.argv", ["chiso766", "ingest", "--db", str(db), str(FIXTURE)])
+    run()  # exit status 0: returns
+    capsys.readouterr()
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "2MB")
+    monkeypatch.setattr("sys.argv", ["chiso766", "compute", "--db", str(db), "--unit", "H90", "--period", "2026-03"])
+    with pytest.raises(SystemExit) as caught:
+        run()
+    assert caught.value.code == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert lines == [f"Lỗi / Error: {ResourceError.out_of_memory().line()}"]
+    assert "CHISO766_MEMORY_LIMIT" in lines[0] and "Không đủ bộ nhớ" in lines[0] and "Out of memory" in lines[0]
+
+
+def test_api_out_of_memory_is_503_in_the_error_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real DuckDB out-of-memory error raised while answering becomes the one JSON error shape, status 503."""
+
+    def starved(*args: object, **kwargs: object) -> dict[str, object]:
+        con = duckdb.connect(config={"memory_limit": "1MB", "temp_directory": ""})
+        con.execute("SELECT COUNT(DISTINCT i) FROM range(1000000) t(i)").fetchone()
+        raise AssertionError("DuckDB answered within 1 MB")
+
+    with Store() as store:
+        app = create_app(AppSettings(refresh_seconds=0, session_secret="s"), store=store)
+        monkeypatch.setattr(scores, "national_doc", starved)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = client.get("/api/v1/national")
+    assert response.status_code == 503
+    assert response.json() == ResourceError.out_of_memory().as_dict()

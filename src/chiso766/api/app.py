@@ -28,7 +28,7 @@ from chiso766.api.decoder import DECODER
 from chiso766.errors import Chiso766Error, Problem, ResourceError
 from chiso766.methodology import DEFAULT_VERSION, load_methodology
 from chiso766.service.scoreboard import Clock, Scoreboard, system_clock
-from chiso766.store.db import Store
+from chiso766.store.db import Store, is_out_of_memory
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +106,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         detail = str(exc.detail)
         return error_response(exc.status_code, "http_error", detail, detail)
 
-    @app.exception_handler(duckdb.OutOfMemoryException)
-    async def _memory(request: Request, exc: duckdb.OutOfMemoryException) -> JSONResponse:
-        log.error("out of memory on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
-        return JSONResponse(ResourceError.out_of_memory().as_dict(), status_code=503)
-
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        if is_out_of_memory(exc):  # the store's memory limit (Store): the request may succeed with more memory
+            log.error("out of memory on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
+            return JSONResponse(ResourceError.out_of_memory().as_dict(), status_code=503)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "Lỗi hệ thống", "Internal server error")
 

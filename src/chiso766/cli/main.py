@@ -28,6 +28,7 @@ from chiso766.cli import (
 from chiso766.errors import Chiso766Error, InputError, MethodologyError, ResourceError
 from chiso766.methodology import DEFAULT_VERSION, load_methodology
 from chiso766.scoring import parse_counters_json, score_unit
+from chiso766.store.db import is_out_of_memory
 
 app = typer.Typer(
     name="chiso766",
@@ -164,7 +165,9 @@ def run() -> None:
     except Chiso766Error as exc:
         sys.stderr.write(f"Lỗi / Error: {exc.line()}\n")
         raise SystemExit(2) from None
-    except duckdb.OutOfMemoryException:
+    except duckdb.Error as exc:
+        if not is_out_of_memory(exc):
+            raise
         sys.stderr.write(f"Lỗi / Error: {ResourceError.out_of_memory().line()}\n")
         raise SystemExit(3) from None
     except typer.Exit as exc:

@@ -44,6 +44,14 @@ def memory_limit(value: str | None = None) -> str:
 _memory_limit = memory_limit  # the Store argument shadows the function's name
 
 
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is DuckDB stopping at its memory limit: raised as such, or at COMMIT as a transaction error."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return True
+    text = str(exc)
+    return isinstance(exc, duckdb.TransactionException) and ("could not allocate" in text or "Out of Memory" in text)
+
+
 class Store:
     """One DuckDB database (a file, or ``:memory:`` for tests) with the chiso766 schema.
 
