@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import duckdb
 import pytest
 
 from chiso766.domain.periods import VN_TZ, parse_period, periods_of_year
+from chiso766.engine import live as live_module
 from chiso766.engine.live import LiveIndex
 from chiso766.methodology import load_methodology
 from chiso766.store.db import Store
@@ -162,3 +164,103 @@ def test_a_store_without_the_compact_dossier_tables_is_rebuilt() -> None:
         store.connection.execute("DROP TABLE mat_dossier_bounds")
         assert live.apply_changes().full_rebuild
         assert snapshot(store) == expected
+
+
+def test_failed_update_leaves_the_last_state_and_the_next_one_catches_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update that fails midway — here after the changed dossiers' fact rows were replaced, when the counters
+    are about to move — is rolled back whole: every ``mat_*`` table and the watermark are as before. The next
+    update then gives the full rebuild's tables. (Without the transaction the replaced facts would stay, the
+    next update would find no difference for them, and the counters would miss it for good.)"""
+    one, two = batches(1)
+    t1 = datetime(2026, 9, 25, 12, 0, tzinfo=VN_TZ)
+    t2 = datetime(2026, 9, 30, 18, 0, tzinfo=VN_TZ)
+    with Store() as store:
+        ingest(store, one)
+        live = LiveIndex(store, METHOD)
+        live.rebuild(PERIODS, as_of=t1)
+        before = snapshot(store)
+        watermark = store.connection.execute("SELECT * FROM live_state").fetchall()
+        ingest(store, two)
+
+        def out_of_memory(self: LiveIndex, delta: str) -> None:
+            raise duckdb.OutOfMemoryException("simulated: could not allocate block")
+
+        with monkeypatch.context() as m:
+            m.setattr(LiveIndex, "_apply_delta", out_of_memory)
+            with pytest.raises(duckdb.OutOfMemoryException):
+                live.apply_changes(as_of=t2)
+        assert snapshot(store) == before
+        assert store.connection.execute("SELECT * FROM live_state").fetchall() == watermark
+
+        report = live.apply_changes(as_of=t2)
+        assert not report.full_rebuild and report.dossiers > 0
+        after = snapshot(store)
+    with Store() as full:
+        ingest(full, one, two)
+        LiveIndex(full, METHOD).rebuild(PERIODS, as_of=t2)
+        expected = snapshot(full)
+    assert before["mat_counters"] != expected["mat_counters"]
+    for table in TABLES:
+        assert after[table] == expected[table], table
+
+
+def test_failed_rebuild_keeps_the_previous_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild stopped at its last step (the counters) leaves the previous rebuild's tables, not a mix."""
+    one, two = batches(2)
+    t1 = datetime(2026, 9, 25, 12, 0, tzinfo=VN_TZ)
+    with Store() as store:
+        ingest(store, one)
+        live = LiveIndex(store, METHOD)
+        live.rebuild(PERIODS, as_of=t1)
+        before = snapshot(store)
+        ingest(store, two)
+        real = live_module.counters_parts_sql
+
+        def failing(*args: Any, **kwargs: Any) -> list[str]:
+            if kwargs.get("ordered") is False:
+                raise duckdb.OutOfMemoryException("simulated: could not allocate block")
+            return real(*args, **kwargs)
+
+        with monkeypatch.context() as m:
+            m.setattr(live_module, "counters_parts_sql", failing)
+            with pytest.raises(duckdb.OutOfMemoryException):
+                live.rebuild(PERIODS, as_of=t1)
+        assert snapshot(store) == before
+
+
+def test_rebuild_in_chunks_of_dossiers_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dossier facts computed chunk by chunk (a store larger than its memory allows in one pass; here chunks
+    of 40 dossiers) give the one-pass tables exactly, and an update after it too."""
+    one, two = batches(1)
+    t1 = datetime(2026, 9, 25, 12, 0, tzinfo=VN_TZ)
+    t2 = datetime(2026, 9, 30, 18, 0, tzinfo=VN_TZ)
+    with Store() as whole:
+        ingest(whole, one)
+        LiveIndex(whole, METHOD).rebuild(PERIODS, as_of=t1)
+        expected = snapshot(whole)
+        dossiers = whole.connection.execute("SELECT COUNT(*) FROM dossiers").fetchone()
+    assert dossiers is not None and dossiers[0] > 200
+    copies: list[int] = []
+    real_copy = LiveIndex._copy_dossier_records
+
+    def counted_copy(self: LiveIndex) -> None:
+        row = self.con.execute("SELECT COUNT(*) FROM live_dossiers").fetchone()
+        copies.append(int(row[0]) if row else 0)
+        real_copy(self)
+
+    with Store() as chunked:
+        ingest(chunked, one)
+        live = LiveIndex(chunked, METHOD)
+        with monkeypatch.context() as m:
+            m.setattr(LiveIndex, "_chunk_size", lambda self: 40)
+            m.setattr(LiveIndex, "_copy_dossier_records", counted_copy)
+            live.rebuild(PERIODS, as_of=t1)
+        assert len(copies) >= 4 and sum(copies) == dossiers[0]  # every dossier in exactly one chunk
+        assert snapshot(chunked) == expected
+        ingest(chunked, two)
+        live.apply_changes(as_of=t2)
+        after = snapshot(chunked)
+    with Store() as full:
+        ingest(full, one, two)
+        LiveIndex(full, METHOD).rebuild(PERIODS, as_of=t2)
+        assert after == snapshot(full)

@@ -23,7 +23,9 @@
   can change with the clock (still open or pending, or with an event between the old and the new as-of);
 - unit or catalogue changes (rare) fall back to a full rebuild.
 
-A full rebuild and any sequence of incremental updates give identical tables (tested on generated data).
+A full rebuild and any sequence of incremental updates give identical tables (tested on generated data). Each
+rebuild and each update is one transaction: one that fails (out of memory, an error) leaves the previous state,
+watermark included, so the next update starts from a consistent state (tested by failing an update midway).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,7 +67,7 @@ from chiso766.engine.facts_petitions import petition_facts_sql
 from chiso766.engine.structure import STRUCTURE_DDL, load_calendar_table, period_rows, rebuild_unit_closure
 from chiso766.engine.usage import unit_tree_sql
 from chiso766.methodology.model import Methodology
-from chiso766.store.db import Store
+from chiso766.store.db import Store, memory_limit_bytes
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +98,38 @@ class LiveIndex:
         self.options = options or FactsOptions()
         self._online = online_column(methodology)
         self._id_range = "FALSE"  # the changed dossier ids' range, as SQL (set per update)
+        self._atomic_depth = 0
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """One transaction around a rebuild or an update (re-entrant: an update may rebuild). On any error the
+        ``mat_*`` tables and the watermark stay as they were; without it, a failure after some fact rows were
+        replaced but before the counters moved would make the next update miss that difference for good."""
+        if self._atomic_depth:
+            self._atomic_depth += 1
+            try:
+                yield
+            finally:
+                self._atomic_depth -= 1
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._atomic_depth = 1
+        try:
+            yield
+        except BaseException:
+            self._atomic_depth = 0
+            self.con.execute("ROLLBACK")
+            raise
+        self._atomic_depth = 0
+        self.con.execute("COMMIT")
 
     # --- full rebuild ------------------------------------------------------------------------------------
     def rebuild(self, periods: Sequence[Period], as_of: datetime | None = None) -> None:
         """Compute facts and counters of ``periods`` from scratch; the change log watermark moves to now."""
+        with self._atomic():
+            self._rebuild(periods, as_of)
+
+    def _rebuild(self, periods: Sequence[Period], as_of: datetime | None) -> None:
         started = time.perf_counter()
         con = self.con
         watermark = self._latest_change()
@@ -116,13 +147,9 @@ class LiveIndex:
         # record id instead.
         # Dossiers: the compact facts (judged rows and final facts) and each dossier's bounds; the settled and
         # unknown (period, dossier) rows they stand for are counted without being written (dossier_counts).
-        for table, sql in (
-            ("mat_dossier_facts", dossier_facts_sql(d, population_db_codes=codes, output="compact")),
-            ("mat_dossier_bounds", dossier_bounds_sql(d, population_db_codes=codes)),
-            ("mat_petition_facts", petition_facts_sql(d)),
-        ):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-            con.execute(f"CREATE TABLE {table} AS {sql}")
+        self._rebuild_dossier_facts()
+        con.execute("DROP TABLE IF EXISTS mat_petition_facts")
+        con.execute(f"CREATE TABLE mat_petition_facts AS {petition_facts_sql(d)}")
         # The dossier-driven catalogue rows read dossiers only through these (see _update_usage); the catalogue
         # facts are built from the same materialised counts (catalogue_facts_sql's usage_table: identical rows).
         con.execute("DROP TABLE IF EXISTS mat_dossier_procedures")  # replaced by mat_dossier_arrivals
@@ -177,9 +204,74 @@ class LiveIndex:
         con.execute("INSERT INTO live_state VALUES (?, ?)", [watermark, None])
         log.info("live rebuild: %d periods in %.2f s", len(periods), time.perf_counter() - started)
 
+    def _rebuild_dossier_facts(self) -> None:
+        """``mat_dossier_facts`` and ``mat_dossier_bounds`` from scratch, in chunks of dossier ids when the store
+        holds more dossiers than :meth:`_chunk_size`. A dossier's facts depend only on its own records, the
+        catalogue and the calendar (what an update relies on too), so each chunk is computed as an update's
+        changed dossiers are — records copied once, the scoped SQL — and the memory a chunk needs follows the
+        chunk, not the store (the facts' joins and windows do not all spill to disk)."""
+        con = self.con
+        d = self.options.dialect
+        codes = tuple(self.options.population_db_codes)
+        for table in ("mat_dossier_facts", "mat_dossier_bounds"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        bounds = self._chunk_bounds(self._chunk_size())
+        if len(bounds) < 2:
+            con.execute(
+                f"CREATE TABLE mat_dossier_facts AS {dossier_facts_sql(d, population_db_codes=codes, output='compact')}"
+            )
+            con.execute(f"CREATE TABLE mat_dossier_bounds AS {dossier_bounds_sql(d, population_db_codes=codes)}")
+            return
+        scoped = {"scope_table": "live_dossiers", "scope_prefix": SCOPE_PREFIX}
+        facts = dossier_facts_sql(d, population_db_codes=codes, output="compact", **scoped)
+        bounds_sql = dossier_bounds_sql(d, population_db_codes=codes, **scoped)
+        for i, low in enumerate([None, *bounds]):
+            high = bounds[i] if i < len(bounds) else None
+            where = " AND ".join(
+                [
+                    *([f"dossier_id >= {_literal(low)}"] if low is not None else []),
+                    *([f"dossier_id < {_literal(high)}"] if high is not None else []),
+                ]
+            )
+            con.execute("DROP TABLE IF EXISTS live_dossiers")
+            con.execute(f"CREATE TEMP TABLE live_dossiers AS SELECT dossier_id FROM dossiers WHERE {where}")
+            self._copy_dossier_records()
+            for table, sql in (("mat_dossier_facts", facts), ("mat_dossier_bounds", bounds_sql)):
+                if i == 0:
+                    con.execute(f"CREATE TABLE {table} AS {sql}")
+                else:
+                    con.execute(f"INSERT INTO {table} {sql}")
+        log.info("live rebuild: dossier facts in %d chunks", len(bounds) + 1)
+
+    def _chunk_size(self) -> int:
+        """Dossiers per facts chunk: about one per kilobyte of the store's memory limit (the facts of 1 M
+        dossiers needed 200–400 MB in DuckDB, measured), at least 100,000."""
+        return max(100_000, memory_limit_bytes(self.store.memory_limit) // 1_000)
+
+    def _chunk_bounds(self, size: int) -> list[str]:
+        """Ascending dossier ids splitting ``dossiers`` into chunks of about ``size`` (none when it fits in one),
+        from a fixed sample (the same chunks for the same store)."""
+        row = self.con.execute("SELECT COUNT(*) FROM dossiers").fetchone()
+        total = int(row[0]) if row else 0
+        chunks = -(-total // size)
+        if chunks < 2:
+            return []
+        sample = [
+            str(r[0])
+            for r in self.con.execute(
+                "SELECT dossier_id FROM dossiers USING SAMPLE reservoir(100000 ROWS) REPEATABLE (766) ORDER BY 1"
+            ).fetchall()
+        ]
+        picked = {sample[len(sample) * k // chunks] for k in range(1, chunks)}
+        return sorted(picked)
+
     # --- incremental update ------------------------------------------------------------------------------
     def apply_changes(self, as_of: datetime | None = None) -> UpdateReport:
         """Bring the materialised tables up to date with the change log (and the clock, for ``as_of``)."""
+        with self._atomic():
+            return self._apply_changes(as_of)
+
+    def _apply_changes(self, as_of: datetime | None) -> UpdateReport:
         started = time.perf_counter()
         con = self.con
         state = con.execute("SELECT watermark FROM live_state").fetchone()

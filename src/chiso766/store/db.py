@@ -42,6 +42,24 @@ def memory_limit(value: str | None = None) -> str:
 
 
 _memory_limit = memory_limit  # the Store argument shadows the function's name
+_UNITS = {
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
+
+
+def memory_limit_bytes(limit: str) -> int:
+    """Bytes of a limit accepted by :func:`memory_limit` (``4GB`` = 4·10⁹, ``2GiB`` = 2·2³⁰)."""
+    text = memory_limit(limit).upper().replace(" ", "")
+    number = text.rstrip("KMGTIB")
+    return int(float(number) * _UNITS[text[len(number) :]])
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
