@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,10 @@ import duckdb
 
 import chiso766
 from bench.synth import YEAR, SynthConfig, add_day, generate
-from chiso766.domain.periods import Period, PeriodType, periods_of_year
+from chiso766.domain.periods import VN_TZ, Period, PeriodType, periods_of_year
 from chiso766.engine.compute import Engine
 from chiso766.methodology.loader import load_methodology
+from chiso766.service.scoreboard import tracked_periods
 from chiso766.store.db import Store
 
 TARGET_PER_SECOND = 3_000_000  # DESIGN Targets: full recompute ≥ 3 M dossiers/s …
@@ -147,9 +148,14 @@ def measure_reference(con: duckdb.DuckDBPyConnection, repeats: int = 3) -> tuple
 
 
 # --- the engine -----------------------------------------------------------------------------------------------
-def selected_periods(spec: str) -> list[Period]:
+def selected_periods(spec: str, day: date | None = None) -> list[Period]:
+    """``all`` (438), ``live`` (what the server keeps live at noon of ``day``: year, halves, M9, quarters and
+    months so far, that ISO week and that day; ``Scoreboard``'s ``tracked_periods``) or period types."""
     if spec == "all":
         return periods_of_year(YEAR)
+    if spec == "live":
+        day = day or date(YEAR, 12, 31)
+        return tracked_periods(datetime(day.year, day.month, day.day, 12, tzinfo=VN_TZ))
     return periods_of_year(YEAR, [PeriodType(t.strip()) for t in spec.split(",") if t.strip()])
 
 
@@ -226,7 +232,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.threads:
         con.execute(f"SET threads = {int(args.threads)}")
     threads = count(con, "SELECT current_setting('threads')")
-    periods = selected_periods(args.periods)
+    periods = selected_periods(args.periods, date.fromisoformat(args.day))
     reporter = Reporter(
         {
             "n": args.n,
@@ -343,7 +349,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--periods",
         default="all",
-        help="'all' (the 438 calendar periods of 2026) or comma-separated types, e.g. 'month,quarter,year'",
+        help="'all' (the 438 calendar periods of 2026), 'live' (the periods the server keeps live on --day) or "
+        "comma-separated types, e.g. 'month,quarter,year'",
     )
     p.add_argument(
         "--commune-procedures",

@@ -241,6 +241,8 @@ class LiveIndex:
                     con.execute(f"CREATE TABLE {table} AS {sql}")
                 else:
                     con.execute(f"INSERT INTO {table} {sql}")
+        for table in ("live_dossiers", *(f"{SCOPE_PREFIX}{t}" for t in SCOPED_TABLES)):
+            con.execute(f"DROP TABLE IF EXISTS {table}")  # the last chunk's copies: memory, until the next update
         log.info("live rebuild: dossier facts in %d chunks", len(bounds) + 1)
 
     def _chunk_size(self) -> int:
