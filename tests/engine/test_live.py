@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import duckdb
 import pytest
 
-from chiso766.domain.periods import VN_TZ, parse_period, periods_of_year
+from chiso766.domain.periods import VN_TZ, Period, parse_period, periods_of_year
 from chiso766.engine import live as live_module
 from chiso766.engine.live import LiveIndex
 from chiso766.methodology import load_methodology
 from chiso766.store.db import Store
-from chiso766.store.load import ingest_records
 from tests.engine.synthetic import batches
+from tests.engine.synthetic import ingest_batches as ingest
 
-KINDS = ("units", "procedures", "publications", "dossiers", "progress", "petitions")
 METHOD = load_methodology("portal-2026")
 PERIODS = [
     p
@@ -34,12 +34,14 @@ TABLES = {
 }
 
 
-def ingest(store: Store, *docs: dict[str, list[Any]]) -> None:
-    for kind in KINDS:
-        for doc in docs:
-            if doc.get(kind):
-                report = ingest_records(store, kind, doc[kind], source=f"{kind}.json")
-                assert report.rejected == 0, report.problems[:3]
+def built(
+    store: Store, doc: dict[str, list[Any]], periods: Sequence[Period] = PERIODS, as_of: datetime | None = None
+) -> LiveIndex:
+    """``doc`` ingested into ``store`` and its live tables rebuilt for ``periods`` at ``as_of``."""
+    ingest(store, doc)
+    live = LiveIndex(store, METHOD)
+    live.rebuild(periods, as_of=as_of)
+    return live
 
 
 def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
@@ -63,9 +65,7 @@ def test_incremental_equals_rebuild(seed: int) -> None:
     t2 = datetime(2026, 9, 30, 18, 0, tzinfo=VN_TZ)
 
     with Store() as incremental:
-        ingest(incremental, one)
-        live = LiveIndex(incremental, METHOD)
-        live.rebuild(PERIODS, as_of=t1)
+        live = built(incremental, one, as_of=t1)
         before = snapshot(incremental)
         ingest(incremental, two)
         report = live.apply_changes(as_of=t2)
@@ -89,9 +89,7 @@ def test_incremental_reads_only_changed_dossiers(seed: int) -> None:
     t1 = datetime(2026, 9, 25, 12, 0, tzinfo=VN_TZ)
 
     with Store() as incremental:
-        ingest(incremental, one)
-        live = LiveIndex(incremental, METHOD)
-        live.rebuild(PERIODS, as_of=t1)
+        live = built(incremental, one, as_of=t1)
         before = snapshot(incremental)
         ingest(incremental, two)
         con = incremental.connection
@@ -121,9 +119,7 @@ def test_clock_alone_moves_open_dossiers() -> None:
     """No new record: moving as_of past due dates turns open dossiers late (DESIGN: time moves scores too)."""
     one, _ = batches(3)
     with Store() as store:
-        ingest(store, one)
-        live = LiveIndex(store, METHOD)
-        live.rebuild([parse_period("2026Q3")], as_of=datetime(2026, 8, 1, 0, 0, tzinfo=VN_TZ))
+        live = built(store, one, [parse_period("2026Q3")], datetime(2026, 8, 1, 0, 0, tzinfo=VN_TZ))
         report = live.apply_changes(as_of=datetime(2026, 9, 30, 23, 0, tzinfo=VN_TZ))
         assert report.dossiers > 0
         moved = snapshot(store)
@@ -136,9 +132,7 @@ def test_clock_alone_moves_open_dossiers() -> None:
 def test_catalogue_change_falls_back_to_rebuild() -> None:
     one, _ = batches(4)
     with Store() as store:
-        ingest(store, one)
-        live = LiveIndex(store, METHOD)
-        live.rebuild([parse_period("2026Q3")])
+        live = built(store, one, [parse_period("2026Q3")])
         ingest(store, {"procedures": [dict(one["procedures"][0], TENTTHC="Tên mới")]})
         assert live.apply_changes().full_rebuild
 
@@ -146,9 +140,7 @@ def test_catalogue_change_falls_back_to_rebuild() -> None:
 def test_nothing_changed_is_a_no_op() -> None:
     one, _ = batches(5)
     with Store() as store:
-        ingest(store, one)
-        live = LiveIndex(store, METHOD)
-        live.rebuild([parse_period("2026-08")])
+        live = built(store, one, [parse_period("2026-08")])
         before = snapshot(store)
         report = live.apply_changes()
         assert (report.dossiers, report.petitions, report.full_rebuild) == (0, 0, False)
@@ -159,9 +151,7 @@ def test_a_store_without_the_compact_dossier_tables_is_rebuilt() -> None:
     """A store materialised by an engine before ``mat_dossier_bounds`` existed is rebuilt by the next update."""
     one, _ = batches(6)
     with Store() as store:
-        ingest(store, one)
-        live = LiveIndex(store, METHOD)
-        live.rebuild([parse_period("2026-08")])
+        live = built(store, one, [parse_period("2026-08")])
         expected = snapshot(store)
         store.connection.execute("DROP TABLE mat_dossier_bounds")
         assert live.apply_changes().full_rebuild
@@ -177,9 +167,7 @@ def test_failed_update_leaves_the_last_state_and_the_next_one_catches_up(monkeyp
     t1 = datetime(2026, 9, 25, 12, 0, tzinfo=VN_TZ)
     t2 = datetime(2026, 9, 30, 18, 0, tzinfo=VN_TZ)
     with Store() as store:
-        ingest(store, one)
-        live = LiveIndex(store, METHOD)
-        live.rebuild(PERIODS, as_of=t1)
+        live = built(store, one, as_of=t1)
         before = snapshot(store)
         watermark = store.connection.execute("SELECT * FROM live_state").fetchall()
         ingest(store, two)
@@ -208,9 +196,7 @@ def test_failed_rebuild_keeps_the_previous_tables(monkeypatch: pytest.MonkeyPatc
     one, two = batches(2)
     t1 = datetime(2026, 9, 25, 12, 0, tzinfo=VN_TZ)
     with Store() as store:
-        ingest(store, one)
-        live = LiveIndex(store, METHOD)
-        live.rebuild(PERIODS, as_of=t1)
+        live = built(store, one, as_of=t1)
         before = snapshot(store)
         ingest(store, two)
         real = live_module.counters_parts_sql
